@@ -1,0 +1,77 @@
+"""Configuration: one typed Config read from SERVICEMAP_* environment variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_seeds_dir() -> Path:
+    """The seeds/ folder: beside the package in a checkout, inside it in a wheel."""
+    checkout = PACKAGE_DIR.parent / "seeds"
+    return checkout if checkout.is_dir() else PACKAGE_DIR / "_seeds"
+
+
+def default_instance_dir() -> Path:
+    """instance/ beside the package in a checkout, else under the working directory."""
+    checkout = PACKAGE_DIR.parent
+    if (checkout / "pyproject.toml").is_file():
+        return checkout / "instance"
+    return Path.cwd() / "instance"
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {text!r}")
+
+
+def _list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+# Field annotations are strings here (postponed evaluation), so parsers are keyed by name.
+_PARSERS = {"bool": _bool, "int": int, "str": str, "list": _list, "Path": Path}
+
+
+@dataclass
+class Config:
+    """Every setting, its type and default; the README lists each with its variable."""
+
+    database_url: str = ""
+    secret_key: str = ""
+    per_page_default: int = 20
+    per_page_max: int = 100
+    max_body_bytes: int = 1_048_576
+    cors_origins: list = field(default_factory=list)
+    auto_init: bool = True
+    seeds_dir: Path = field(default_factory=default_seeds_dir)
+    instance_dir: Path = field(default_factory=default_instance_dir)
+    log_level: str = "INFO"
+    testing: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.instance_dir / 'servicemap.sqlite3'}"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Config:
+        """Build a Config from SERVICEMAP_<FIELD> variables; bad values fail loudly."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in dataclasses.fields(cls):
+            name = f"SERVICEMAP_{f.name.upper()}"
+            if name in environ and f.name not in overrides:
+                try:
+                    values[f.name] = _PARSERS[f.type](environ[name])
+                except ValueError as exc:
+                    raise ValueError(f"{name}: {exc}") from None
+        values.update(overrides)
+        return cls(**values)

@@ -1,0 +1,129 @@
+"""SQLAlchemy 2 typed models: the facility registry and API keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .vocabulary import ordered_services
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime on every backend (SQLite keeps no time zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            value = value.astimezone(UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Facility(Base):
+    """A place or mobile team that delivers 一老一小 services."""
+
+    __tablename__ = "facility"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    ownership: Mapped[str | None] = mapped_column(String(16))
+    inclusive: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    district_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    street: Mapped[str | None] = mapped_column(String(100))
+    # WGS-84 degrees; both or neither (a CHECK constraint in the migration says so).
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    location_precision: Mapped[str | None] = mapped_column(String(16))
+    location_source: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    opening_hours: Mapped[list] = mapped_column(JSON, default=list)
+    capacity: Mapped[int | None]
+    vacancies: Mapped[int | None]
+    age_months_min: Mapped[int | None]
+    age_months_max: Mapped[int | None]
+    fees: Mapped[str | None] = mapped_column(Text)
+    service_radius_m: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic concurrency: every UPDATE checks and bumps it, and the ETag is made from it.
+    version: Mapped[int] = mapped_column(default=1)
+
+    service_rows: Mapped[list[FacilityService]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", passive_deletes=True
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_facility_name", "name"),)
+
+    @property
+    def services(self) -> list[str]:
+        return ordered_services(row.service for row in self.service_rows)
+
+    @services.setter
+    def services(self, services: list[str]) -> None:
+        wanted = set(services)
+        self.service_rows = [row for row in self.service_rows if row.service in wanted]
+        have = {row.service for row in self.service_rows}
+        for service in ordered_services(wanted - have):
+            self.service_rows.append(FacilityService(service=service))
+
+    @property
+    def etag(self) -> str:
+        """The entity tag (unquoted): changes with every committed update."""
+        return f"{self.id.hex}-{self.version}"
+
+
+class FacilityService(Base):
+    """One service a facility delivers (a row each, so filters can use an index)."""
+
+    __tablename__ = "facility_service"
+
+    facility_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("facility.id", ondelete="CASCADE"), primary_key=True
+    )
+    service: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+
+
+class ApiKey(Base):
+    """A credential for writes; only the hash of the secret is kept."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    districts: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def may_write(self, district_code: str | None) -> bool:
+        """Admins write anywhere; editors only inside the districts they are scoped to."""
+        if self.role == "admin":
+            return True
+        return district_code is not None and district_code in self.districts

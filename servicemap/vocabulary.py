@@ -1,0 +1,51 @@
+"""The fixed vocabularies of the contract: kinds, services, ownership, status, with labels."""
+
+from __future__ import annotations
+
+# slug -> (简体中文, English). Order is the contract's and is kept in responses.
+KINDS: dict[str, tuple[str, str]] = {
+    "elder_care_center": ("街道/乡镇养老服务中心", "Street or township elder care centre"),
+    "elder_care_station": ("社区养老服务站", "Community elder care station"),
+    "meal_point": ("老年食堂/助餐点", "Elder canteen or meal point"),
+    "bathing_service": ("助浴点/助浴车", "Bathing assistance"),
+    "care_home": ("养老机构/敬老院", "Care home"),
+    "kindergarten": ("幼儿园", "Kindergarten"),
+    "nursery": ("托育机构", "Nursery (ages 0-3)"),
+}
+
+SERVICES: dict[str, tuple[str, str]] = {
+    "meals": ("助餐", "Meals"),
+    "meal_delivery": ("送餐上门", "Meal delivery"),
+    "bathing": ("助浴", "Bathing"),
+    "cleaning": ("助洁", "Cleaning"),
+    "day_care": ("日间照料", "Day care"),
+    "respite_care": ("喘息服务", "Respite care"),
+    "rehabilitation": ("康复护理", "Rehabilitation"),
+    "medical_care": ("助医", "Medical care"),
+    "emergency_help": ("紧急救援", "Emergency help"),
+    "nursery_class": ("托班", "Nursery class"),
+    "preschool": ("学前教育", "Preschool education"),
+}
+
+OWNERSHIP: dict[str, tuple[str, str]] = {
+    "public": ("公办", "Public"),
+    "private": ("民办", "Private"),
+    "community": ("社区", "Community"),
+}
+
+STATUSES: dict[str, tuple[str, str]] = {
+    "active": ("运营中", "Active"),
+    "inactive": ("已停办", "Inactive"),
+    "temporarily_closed": ("暂停服务", "Temporarily closed"),
+    "draft": ("草稿", "Draft"),
+}
+
+PRECISIONS = ("exact", "street", "district")
+
+ROLES = ("admin", "editor")
+
+
+def ordered_services(services) -> list[str]:
+    """Services de-duplicated and in vocabulary order, so equal sets compare and print equal."""
+    chosen = set(services)
+    return [slug for slug in SERVICES if slug in chosen]
