@@ -1,0 +1,52 @@
+"""servicemap: 一老一小 services near you in Chongqing, and the programmes you qualify for."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from .config import Config
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app: bind extensions, register blueprints and commands, nothing else."""
+    from . import cli, errors
+    from .api import facilities, root
+    from .extensions import api, db
+    from .seeding import initialise_if_empty
+
+    config = config or Config.from_env()
+    app = Flask(__name__, instance_path=str(config.instance_dir))
+    app.config.update(
+        SERVICEMAP=config,
+        TESTING=config.testing,
+        MAX_CONTENT_LENGTH=config.max_body_bytes,
+        API_TITLE="servicemap 一老一小服务地图",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+    )
+    app.json.ensure_ascii = False  # Chinese as characters, not \u escapes
+    app.json.sort_keys = False
+    logging.basicConfig(level=config.log_level)
+
+    db.init_app(app)
+    api.init_app(app)
+    api.spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "description": "An API key"})
+    for blueprint in (root.blp, facilities.blp):
+        api.register_blueprint(blueprint)
+    errors.register_error_handlers(app)
+    cli.register(app)
+    if config.cors_origins:
+        from flask_cors import CORS
+
+        CORS(app, origins=config.cors_origins, expose_headers=["ETag", "Location", "Link"])
+    if config.auto_init:
+        with app.app_context():
+            initialise_if_empty()
+    return app

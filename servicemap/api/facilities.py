@@ -1,0 +1,118 @@
+"""/api/v1/facilities: the registry, read by anyone, written with a key."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Response, current_app, request, url_for
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..auth import check_district, key_required
+from ..errors import Problem
+from ..extensions import db
+from ..models import Facility
+from ..registry import apply_changes, get_facility, list_facilities, present
+from ..schemas import (
+    COORDSYS,
+    FacilityInSchema,
+    FacilityPatchSchema,
+    FacilityPageSchema,
+    FacilityQuerySchema,
+    FacilitySchema,
+)
+from . import require_json
+
+blp = Blueprint("facilities", __name__, url_prefix="/api/v1/facilities",
+                description="The facility registry 设施登记")
+blp.before_request(require_json)
+
+
+class CoordsysQuerySchema(Schema):
+    coordsys = fields.String(load_default="wgs84", validate=validate.OneOf(COORDSYS),
+                             metadata={"description": "The coordinate system of the answer"})
+
+
+class FacilityListQuerySchema(FacilityQuerySchema, CoordsysQuerySchema):
+    pass
+
+
+def _check_if_match(facility: Facility) -> None:
+    if request.if_match and not request.if_match.contains(facility.etag):
+        raise Problem(412, "The facility has changed since you read it (If-Match does not "
+                           f"match its ETag \"{facility.etag}\"); fetch it again.")
+
+
+def _answer(facility: Facility, coordsys: str, status: int = 200):
+    headers = {"ETag": f'"{facility.etag}"'}
+    if status == 201:
+        headers["Location"] = url_for("facilities.get", facility_id=str(facility.id))
+    return present(facility, coordsys), status, headers
+
+
+@blp.route("")
+@blp.arguments(FacilityListQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, FacilityPageSchema)
+def list_(page: int, per_page: int | None, coordsys: str, **filters):
+    """List facilities, filtered and paginated."""
+    config = current_app.config["SERVICEMAP"]
+    per_page = per_page or config.per_page_default
+    if per_page > config.per_page_max:
+        raise Problem(422, "per_page is too large.",
+                      {"per_page": [f"Must be at most {config.per_page_max}."]})
+    items, total = list_facilities(filters, page, per_page)
+    return {"items": [present(f, coordsys) for f in items], "page": page,
+            "per_page": per_page, "total": total}
+
+
+@blp.route("", methods=["POST"])
+@key_required
+@blp.arguments(FacilityInSchema)
+@blp.response(201, FacilitySchema, headers={"Location": {"schema": {"type": "string"}}})
+def create(data: dict):
+    """Create a facility (admin, or an editor inside its districts)."""
+    check_district(data["district"])
+    facility = Facility(id=uuid.uuid4(), service_rows=[])
+    apply_changes(facility, data)
+    db.session.add(facility)
+    db.session.commit()
+    return _answer(facility, (data.get("location") or {}).get("coordsys", "wgs84"), 201)
+
+
+@blp.route("/<facility_id>")
+@blp.arguments(CoordsysQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, FacilitySchema)
+def get(facility_id: str, coordsys: str):
+    """One facility, with an ETag."""
+    facility = get_facility(facility_id)
+    if request.if_none_match.contains(facility.etag):
+        return Response(status=304, headers={"ETag": f'"{facility.etag}"'})
+    return _answer(facility, coordsys)
+
+
+@blp.route("/<facility_id>", methods=["PATCH"])
+@key_required
+@blp.arguments(FacilityPatchSchema(partial=True))
+@blp.response(200, FacilitySchema)
+def update(changes: dict, facility_id: str):
+    """Change some fields of a facility; If-Match guards against lost updates."""
+    facility = get_facility(facility_id)
+    _check_if_match(facility)
+    check_district(facility.district_code)
+    if "district" in changes:
+        check_district(changes["district"])
+    apply_changes(facility, changes)
+    db.session.commit()
+    return _answer(facility, (changes.get("location") or {}).get("coordsys", "wgs84"))
+
+
+@blp.route("/<facility_id>", methods=["DELETE"])
+@key_required
+@blp.response(204)
+def delete(facility_id: str):
+    """Delete a facility."""
+    facility = get_facility(facility_id)
+    _check_if_match(facility)
+    check_district(facility.district_code)
+    db.session.delete(facility)
+    db.session.commit()

@@ -1,0 +1,105 @@
+"""Command-line tools: flask --app servicemap seed | keys | db."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from .auth import create_key
+from .database import upgrade
+from .districts import find_district
+from .extensions import db
+from .models import ApiKey
+from .seeding import SeedError, seed_facilities
+from .vocabulary import ROLES
+
+keys = AppGroup("keys", help="Create, list and revoke API keys.")
+database = AppGroup("db", help="Database schema.")
+
+
+@click.command("seed")
+@with_appcontext
+def seed_command():
+    """(Re)load the sample registry from seeds/; rows are matched by external_id."""
+    upgrade(db.engine)
+    try:
+        report = seed_facilities()
+    except SeedError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {report.created}, updated {report.updated}, "
+               f"unchanged {report.unchanged}")
+
+
+@database.command("upgrade")
+def db_upgrade():
+    """Apply the Alembic migrations up to the newest."""
+    upgrade(db.engine)
+    click.echo("schema is up to date")
+
+
+def _district_code(_ctx, _param, values):
+    codes = []
+    for value in values:
+        district = find_district(value)
+        if district is None:
+            raise click.BadParameter(f"{value!r} is not a district of Chongqing")
+        codes.append(district.code)
+    return codes
+
+
+@keys.command("create")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--district", "districts", multiple=True, callback=_district_code,
+              help="District code or name an editor may write (repeatable).")
+@click.option("--name", default="", help="Who or what the key is for.")
+def keys_create(role: str, districts: list[str], name: str):
+    """Create a key and print it once; only its hash is stored."""
+    if role == "editor" and not districts:
+        raise click.UsageError("an editor key needs at least one --district")
+    if role == "admin" and districts:
+        raise click.UsageError("an admin key writes everywhere; --district is for editors")
+    upgrade(db.engine)
+    key, secret = create_key(role, districts, name or f"{role} key")
+    click.echo(f"created {role} key {key.id} ({key.prefix}…); it will not be shown again:",
+               err=True)
+    click.echo(secret)
+
+
+@keys.command("list")
+def keys_list():
+    """List keys: id, prefix, role, districts, created, revoked."""
+    for key in db.session.scalars(select(ApiKey).order_by(ApiKey.created_at)):
+        revoked = key.revoked_at.isoformat() if key.revoked_at else "-"
+        click.echo(f"{key.id}  {key.prefix}…  {key.role:6}  {','.join(key.districts) or '*'}  "
+                   f"{key.name}  created {key.created_at:%Y-%m-%d}  revoked {revoked}")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str):
+    """Revoke a key by its id or prefix; it stops working at once."""
+    key = db.session.scalar(select(ApiKey).where(
+        (ApiKey.prefix == key_id) | (ApiKey.id == _uuid_or_none(key_id))))
+    if key is None:
+        raise click.ClickException(f"no key {key_id}")
+    key.revoked_at = key.revoked_at or datetime.now(UTC)
+    db.session.commit()
+    click.echo(f"revoked {key.id}")
+
+
+def _uuid_or_none(text: str):
+    import uuid
+
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+def register(app: Flask) -> None:
+    for command in (seed_command, keys, database):
+        app.cli.add_command(command)

@@ -1,0 +1,191 @@
+"""marshmallow schemas: what the API accepts and returns, and the OpenAPI document's source."""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from .districts import find_district
+from .geo.coordsys import COORDSYS
+from .vocabulary import KINDS, OWNERSHIP, PRECISIONS, SERVICES, STATUSES
+
+TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem, as every error is returned."""
+
+    type = fields.String(metadata={"example": "about:blank"})
+    title = fields.String(metadata={"example": "Unprocessable Entity"})
+    title_zh = fields.String(metadata={"example": "请求参数无效"})
+    status = fields.Integer(metadata={"example": 422})
+    detail = fields.String()
+    errors = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.String()),
+        metadata={"description": "Messages by field name, e.g. `location.lat`"},
+    )
+
+
+class DistrictField(fields.Field):
+    """A Chongqing district given as a code, a name or {"code": ...}; loads to its code."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = value.get("code") if isinstance(value, dict) else value
+        if not isinstance(text, str) or find_district(text) is None:
+            raise ValidationError("Not a district of Chongqing (a code such as 500109 or a name "
+                                  "such as 北碚区). 不是重庆市的区县。")
+        return find_district(text).code
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
+class DistrictSchema(Schema):
+    code = fields.String(metadata={"example": "500109"})
+    name = fields.String(metadata={"example": "北碚区"})
+
+
+class LocationSchema(Schema):
+    """A point; written in any coordsys, stored as WGS-84, returned in the coordsys asked for."""
+
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90),
+                       metadata={"example": 29.8257})
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180),
+                       metadata={"example": 106.437})
+    coordsys = fields.String(load_default="wgs84", validate=validate.OneOf(COORDSYS))
+    precision = fields.String(load_default="exact", validate=validate.OneOf(PRECISIONS))
+    source = fields.String(dump_only=True, metadata={"example": "manual"})
+
+
+class OpeningHoursSchema(Schema):
+    """One weekly interval; `closes` earlier than `opens` means it passes midnight."""
+
+    days = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(1, 7)), required=True,
+        validate=validate.Length(min=1, max=7), metadata={"example": [1, 2, 3, 4, 5]},
+    )
+    opens = fields.String(required=True, validate=validate.Regexp(TIME, error="Use HH:MM."),
+                          metadata={"example": "08:00"})
+    closes = fields.String(required=True, validate=validate.Regexp(TIME, error="Use HH:MM."),
+                           metadata={"example": "17:30"})
+
+    @validates_schema
+    def _check(self, data, **kwargs):
+        if len(set(data["days"])) != len(data["days"]):
+            raise ValidationError("Each day once.", "days")
+        if data["opens"] == data["closes"] or data["opens"] == "24:00":
+            raise ValidationError("opens and closes must differ; opens cannot be 24:00.",
+                                  "closes")
+
+
+READ_ONLY = ("id", "updated_at", "created_at", "version")
+
+
+class FacilityInSchema(Schema):
+    """A facility as written by administrators (POST; PATCH takes any subset)."""
+
+    external_id = fields.String(allow_none=True, validate=validate.Length(1, 100))
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    name_en = fields.String(allow_none=True, validate=validate.Length(max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    services = fields.List(fields.String(validate=validate.OneOf(SERVICES)), load_default=list,
+                           validate=validate.Length(max=len(SERVICES)))
+    ownership = fields.String(allow_none=True, validate=validate.OneOf(OWNERSHIP))
+    inclusive = fields.Boolean(load_default=False)
+    status = fields.String(load_default="active", validate=validate.OneOf(STATUSES))
+    address = fields.String(allow_none=True, validate=validate.Length(1, 300))
+    district = DistrictField(required=True, metadata={"type": "string", "example": "500109"})
+    street = fields.String(allow_none=True, validate=validate.Length(max=100))
+    location = fields.Nested(LocationSchema, allow_none=True)
+    phone = fields.String(allow_none=True, validate=validate.Length(max=50))
+    opening_hours = fields.List(fields.Nested(OpeningHoursSchema), load_default=list,
+                                validate=validate.Length(max=50))
+    capacity = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 100_000))
+    vacancies = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 100_000))
+    age_months_min = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 1800))
+    age_months_max = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 1800))
+    fees = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    service_radius_m = fields.Integer(allow_none=True, strict=True, validate=validate.Range(1, 50_000))
+
+    @pre_load
+    def _refuse_read_only(self, data, **kwargs):
+        if isinstance(data, dict):
+            written = [name for name in READ_ONLY if name in data]
+            if written:
+                raise ValidationError({name: ["Read-only; set by the server. 只读字段。"]
+                                       for name in written})
+        return data
+
+    @pre_load
+    def _blank_is_empty(self, data, **kwargs):
+        # Names made only of spaces are as empty as "" for a resident reading the result.
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            data = {**data, "name": data["name"].strip()}
+        return data
+
+
+class FacilityPatchSchema(FacilityInSchema):
+    """Any subset of FacilityIn (use with partial=True); its own name in the OpenAPI document."""
+
+
+class FacilitySchema(Schema):
+    """A facility as returned."""
+
+    id = fields.UUID()
+    external_id = fields.String(allow_none=True)
+    name = fields.String()
+    name_en = fields.String(allow_none=True)
+    kind = fields.String(metadata={"enum": list(KINDS)})
+    services = fields.List(fields.String(metadata={"enum": list(SERVICES)}))
+    ownership = fields.String(allow_none=True, metadata={"enum": list(OWNERSHIP)})
+    inclusive = fields.Boolean()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    address = fields.String(allow_none=True)
+    district = fields.Nested(DistrictSchema, allow_none=True)
+    street = fields.String(allow_none=True)
+    location = fields.Nested(LocationSchema, allow_none=True)
+    phone = fields.String(allow_none=True)
+    opening_hours = fields.List(fields.Nested(OpeningHoursSchema))
+    capacity = fields.Integer(allow_none=True)
+    vacancies = fields.Integer(allow_none=True)
+    age_months_min = fields.Integer(allow_none=True)
+    age_months_max = fields.Integer(allow_none=True)
+    fees = fields.String(allow_none=True)
+    service_radius_m = fields.Integer(allow_none=True)
+    updated_at = fields.String(metadata={"format": "date-time",
+                                         "example": "2026-11-24T09:00:00+08:00"})
+
+
+class FacilityPageSchema(Schema):
+    items = fields.List(fields.Nested(FacilitySchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+class FacilityQuerySchema(Schema):
+    """Filters of GET /facilities: OR within a repeated filter, AND across filters."""
+
+    kind = fields.List(fields.String(validate=validate.OneOf(KINDS)),
+                       validate=validate.Length(max=len(KINDS)))
+    service = fields.List(fields.String(validate=validate.OneOf(SERVICES)),
+                          validate=validate.Length(max=len(SERVICES)))
+    district = DistrictField(metadata={"type": "string", "example": "500109"})
+    street = fields.String(validate=validate.Length(1, 100))
+    status = fields.List(fields.String(validate=validate.OneOf(STATUSES)),
+                         validate=validate.Length(max=len(STATUSES)))
+    inclusive = fields.Boolean()
+    q = fields.String(validate=validate.Length(1, 100),
+                      metadata={"description": "Text in the name or address; 中文 substrings"})
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 1_000_000))
+    per_page = fields.Integer(load_default=None, validate=validate.Range(min=1),
+                              metadata={"description": "Default 20, at most 100"})
+
+
+class ApiRootSchema(Schema):
+    name = fields.String()
+    version = fields.String()
+    openapi_url = fields.String()
+    docs_url = fields.String()
+    links = fields.Dict(keys=fields.String(), values=fields.String())

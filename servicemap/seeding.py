@@ -1,0 +1,90 @@
+"""Loading seeds/: the sample registry, idempotently, and first-run initialisation."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import uuid
+from dataclasses import dataclass
+
+from flask import current_app
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+
+from .database import InitLock, is_initialised, upgrade
+from .errors import Problem
+from .extensions import db
+from .models import Facility
+from .registry import apply_changes, present
+from .schemas import FacilityInSchema
+from .spreadsheet import CellError, row_to_facility
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SeedReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+class SeedError(Exception):
+    """A bad row in a seed file: the file, line and column, and what is wrong."""
+
+
+def seed_facilities() -> SeedReport:
+    """(Re)load seeds/facilities.csv by external_id in one transaction; safe to repeat."""
+    path = current_app.config["SERVICEMAP"].seeds_dir / "facilities.csv"
+    report, schema = SeedReport(), FacilityInSchema()
+    existing = {f.external_id: f for f in db.session.scalars(
+        select(Facility).where(Facility.external_id.is_not(None)))}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                data = schema.load(row_to_facility(row, precision="street"))
+                facility = existing.get(data["external_id"])
+                before = present(facility) if facility else None
+                facility = facility or Facility(id=uuid.uuid4(), service_rows=[])
+                apply_changes(facility, data)
+                facility.location_source = "import"
+            except (CellError, ValidationError, Problem) as exc:
+                db.session.rollback()
+                raise SeedError(f"{path}:{line}: {_describe(exc)}") from None
+            if before is None:
+                db.session.add(facility)
+                existing[facility.external_id] = facility
+                report.created += 1
+            elif _changed(before, present(facility)):
+                report.updated += 1
+            else:
+                db.session.expire(facility)  # drop the no-op assignments: no version bump
+                report.unchanged += 1
+    db.session.commit()
+    return report
+
+
+def _changed(before: dict, after: dict) -> bool:
+    ignore = {"updated_at"}
+    return {k: v for k, v in before.items() if k not in ignore} != {
+        k: v for k, v in after.items() if k not in ignore}
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, CellError):
+        return f"column {exc.column}: {exc}"
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{field}: {' '.join(map(str, msgs))}"
+                         for field, msgs in exc.normalized_messages().items())
+    return f"{exc.detail} {exc.errors or ''}"
+
+
+def initialise_if_empty() -> None:
+    """On start: migrate the schema, and load the sample data into an empty registry."""
+    config = current_app.config["SERVICEMAP"]
+    with InitLock(config.instance_dir / ".init.lock"):
+        fresh = not is_initialised(db.engine)
+        upgrade(db.engine)
+        if fresh or db.session.scalar(select(func.count()).select_from(Facility)) == 0:
+            report = seed_facilities()
+            log.info("seeded the sample registry: %s", report)

@@ -1,0 +1,147 @@
+"""Spreadsheet rows (CSV/XLSX, the contract's columns) to facility input, and back."""
+
+from __future__ import annotations
+
+import re
+
+from .vocabulary import KINDS, OWNERSHIP, SERVICES
+
+# Chinese headers of the contract, mapped to the field names.
+CHINESE_HEADERS = {
+    "外部编号": "external_id", "名称": "name", "英文名称": "name_en", "类型": "kind",
+    "服务": "services", "性质": "ownership", "普惠": "inclusive", "状态": "status",
+    "地址": "address", "区县代码": "district_code", "街道": "street", "纬度": "lat",
+    "经度": "lon", "坐标系": "coordsys", "电话": "phone", "开放时间": "opening_hours",
+    "容量": "capacity", "空余": "vacancies", "最小月龄": "age_months_min",
+    "最大月龄": "age_months_max", "收费": "fees", "服务半径": "service_radius_m",
+}
+COLUMNS = list(CHINESE_HEADERS.values())
+
+WEEKDAYS_ZH = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7}
+TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes", "是", "y"}, {"false", "0", "no", "否", "n"}
+INTERVAL = re.compile(
+    r"^(?P<days>\S+)\s+(?P<opens>\d{1,2}:\d{2})\s*[-–~至]\s*(?P<closes>\d{1,2}:\d{2})$")
+
+
+class CellError(ValueError):
+    """A bad cell: the column it is in and what is wrong."""
+
+    def __init__(self, column: str, message: str):
+        super().__init__(message)
+        self.column = column
+
+
+def _label_lookup(vocabulary: dict[str, tuple[str, str]], text: str, column: str) -> str:
+    text = text.strip()
+    if text in vocabulary:
+        return text
+    for slug, (zh, en) in vocabulary.items():
+        if text.lower() == en.lower() or text in zh.split("/") or text == zh:
+            return slug
+    raise CellError(column, f"unknown value {text!r}")
+
+
+def _kind(text: str) -> str:
+    # 普惠性幼儿园 and 公办幼儿园 are kindergartens; the prefix goes to `inclusive`/`ownership`.
+    for suffix in ("幼儿园", "托育机构", "助餐点", "老年食堂", "敬老院", "养老机构"):
+        if text.endswith(suffix) and text != suffix:
+            text = suffix
+    return _label_lookup(KINDS, text, "kind")
+
+
+def parse_days(text: str) -> list[int]:
+    """'1-5,7' or 周一至周五 / 周六、周日 / 每天 -> ISO weekdays."""
+    text = text.strip()
+    if text in ("每天", "每日", "全天", "daily"):
+        return list(range(1, 8))
+    text = re.sub(r"(周|星期)([一二三四五六日天])", lambda m: str(WEEKDAYS_ZH[m.group(2)]), text)
+    text = text.replace("至", "-").replace("、", ",").replace("，", ",")
+    days: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        if not first.isdigit() or (last and not last.isdigit()):
+            raise CellError("opening_hours", f"cannot read the days {part!r}")
+        days.extend(range(int(first), int(last or first) + 1))
+    if not days or min(days) < 1 or max(days) > 7:
+        raise CellError("opening_hours", f"days must be 1 (Monday) to 7 (Sunday): {text!r}")
+    return sorted(set(days))
+
+
+def parse_opening_hours(text: str) -> list[dict]:
+    """'1-5 08:00-17:30; 6 09:00-12:00' -> [{"days", "opens", "closes"}, ...]."""
+    intervals = []
+    for entry in re.split(r"[;；]", text):
+        entry = entry.strip()
+        if not entry:
+            continue
+        match = INTERVAL.match(entry)
+        if match is None:
+            raise CellError("opening_hours", f"expected 'DAYS HH:MM-HH:MM', got {entry!r}")
+        intervals.append({"days": parse_days(match["days"]),
+                          "opens": match["opens"].zfill(5), "closes": match["closes"].zfill(5)})
+    return intervals
+
+
+def format_opening_hours(intervals: list[dict]) -> str:
+    """The inverse of parse_opening_hours, with day runs written as ranges."""
+    return "; ".join(f"{_format_days(i['days'])} {i['opens']}-{i['closes']}" for i in intervals)
+
+
+def _format_days(days: list[int]) -> str:
+    runs: list[list[int]] = []
+    for day in sorted(days):
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def _boolean(text: str, column: str) -> bool:
+    value = text.strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise CellError(column, f"expected true/false or 是/否, got {text!r}")
+
+
+def row_to_facility(row: dict[str, str], precision: str = "exact") -> dict:
+    """A spreadsheet row (English or Chinese headers) -> the JSON a client would POST."""
+    row = {CHINESE_HEADERS.get(k.strip(), k.strip()): (v or "").strip() for k, v in row.items()}
+    data: dict = {}
+    for name in ("external_id", "name", "name_en", "address", "street", "phone", "fees"):
+        if row.get(name):
+            data[name] = row[name]
+    if row.get("kind"):
+        data["kind"] = _kind(row["kind"])
+    if row.get("services"):
+        data["services"] = [_label_lookup(SERVICES, s, "services")
+                            for s in re.split(r"[;、；,]", row["services"]) if s.strip()]
+    if row.get("ownership"):
+        data["ownership"] = _label_lookup(OWNERSHIP, row["ownership"], "ownership")
+    if row.get("inclusive"):
+        data["inclusive"] = _boolean(row["inclusive"], "inclusive")
+    if row.get("status"):
+        data["status"] = row["status"]
+    if row.get("district_code"):
+        data["district"] = row["district_code"]
+    if row.get("lat") or row.get("lon"):
+        data["location"] = {"lat": _number(row, "lat"), "lon": _number(row, "lon"),
+                            "coordsys": row.get("coordsys") or "wgs84", "precision": precision}
+    if row.get("opening_hours"):
+        data["opening_hours"] = parse_opening_hours(row["opening_hours"])
+    for name in ("capacity", "vacancies", "age_months_min", "age_months_max", "service_radius_m"):
+        if row.get(name):
+            value = _number(row, name)
+            if not value.is_integer():
+                raise CellError(name, f"expected a whole number, got {row[name]!r}")
+            data[name] = int(value)
+    return data
+
+
+def _number(row: dict[str, str], column: str) -> float:
+    try:
+        return float(row.get(column, ""))
+    except ValueError:
+        raise CellError(column, f"expected a number, got {row.get(column)!r}") from None

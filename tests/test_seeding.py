@@ -1,0 +1,69 @@
+"""First-run initialisation and the idempotent `flask seed`."""
+
+from __future__ import annotations
+
+from servicemap import create_app
+from servicemap.config import Config
+
+
+def test_first_run_creates_and_seeds_the_embedded_database(tmp_path):
+    app = create_app(Config(instance_dir=tmp_path, testing=True))
+    assert (tmp_path / "servicemap.sqlite3").is_file()
+    client = app.test_client()
+    body = client.get("/api/v1/facilities?kind=meal_point&district=500109").json
+    assert body["total"] >= 8
+    assert all(item["district"]["name"] == "北碚区" for item in body["items"])
+    # A second start finds data and loads nothing again.
+    again = create_app(Config(instance_dir=tmp_path, testing=True)).test_client()
+    assert again.get("/api/v1/facilities").json["total"] == client.get(
+        "/api/v1/facilities").json["total"]
+
+
+def test_seed_is_idempotent(runner, client):
+    first = runner.invoke(args=["seed"])
+    assert first.exit_code == 0, first.output
+    created = int(first.output.split()[1].rstrip(","))
+    assert created >= 60
+    total = client.get("/api/v1/facilities").json["total"]
+    second = runner.invoke(args=["seed"])
+    assert second.output.strip() == f"created 0, updated 0, unchanged {created}"
+    assert client.get("/api/v1/facilities").json["total"] == total
+
+
+def test_seed_restores_edited_sample_rows(runner, client, admin):
+    runner.invoke(args=["seed"])
+    item = client.get("/api/v1/facilities?q=食堂&per_page=1").json["items"][0]
+    url = f"/api/v1/facilities/{item['id']}"
+    client.patch(url, json={"name": "改过的名字"}, headers=admin)
+    result = runner.invoke(args=["seed"])
+    assert "updated 1," in result.output
+    assert client.get(url).json["name"] == item["name"]
+
+
+def test_seed_covers_every_kind_in_every_sample_district(runner, client):
+    runner.invoke(args=["seed"])
+    for district in ("500109", "500103", "500106"):
+        for kind in ("elder_care_center", "elder_care_station", "meal_point", "bathing_service",
+                     "care_home", "kindergarten", "nursery"):
+            body = client.get(f"/api/v1/facilities?district={district}&kind={kind}").json
+            assert body["total"] >= 1, (district, kind)
+
+
+def test_a_bad_seed_row_fails_naming_file_line_and_column(runner, app, tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "facilities.csv").write_text(
+        "external_id,name,kind,district_code,address,lat,lon\n"
+        "A-1,好的,meal_point,500109,重庆市北碚区,29.8,106.4\n"
+        "A-2,坏的,meal_point,500109,重庆市北碚区,north,106.4\n", encoding="utf-8")
+    app.config["SERVICEMAP"].seeds_dir = seeds
+    result = runner.invoke(args=["seed"])
+    assert result.exit_code != 0
+    assert "facilities.csv:3" in result.output and "lat" in result.output
+    with app.app_context():
+        from sqlalchemy import func, select
+
+        from servicemap.extensions import db
+        from servicemap.models import Facility
+
+        assert db.session.scalar(select(func.count()).select_from(Facility)) == 0
