@@ -106,7 +106,8 @@ class FacilityInSchema(Schema):
     age_months_min = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 1800))
     age_months_max = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 1800))
     fees = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    service_radius_m = fields.Integer(allow_none=True, strict=True, validate=validate.Range(1, 50_000))
+    service_radius_m = fields.Integer(allow_none=True, strict=True,
+                                      validate=validate.Range(1, 50_000))
 
     @pre_load
     def _refuse_read_only(self, data, **kwargs):

@@ -16,8 +16,8 @@ from ..registry import apply_changes, get_facility, list_facilities, present
 from ..schemas import (
     COORDSYS,
     FacilityInSchema,
-    FacilityPatchSchema,
     FacilityPageSchema,
+    FacilityPatchSchema,
     FacilityQuerySchema,
     FacilitySchema,
 )
