@@ -30,6 +30,8 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
+        # With the driver's own transaction handling off, SQLAlchemy must say BEGIN itself.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         return engine
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 
@@ -51,8 +53,6 @@ class Database:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = make_engine(url)
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         app.extensions["servicemap.db"] = sessionmaker(engine, expire_on_commit=False)
         app.teardown_appcontext(self._close_session)
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .vocabulary import ordered_services
@@ -43,14 +53,19 @@ class Facility(Base):
 
     __tablename__ = "facility"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    # The table's key is a small integer so that SQLite's R*Tree (integer ids only) can index
+    # it; clients and the ORM know facilities by their UUID.
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str | None] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
     ownership: Mapped[str | None] = mapped_column(String(16))
     inclusive: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")
     address: Mapped[str | None] = mapped_column(String(300))
     district_code: Mapped[str | None] = mapped_column(String(6), index=True)
     street: Mapped[str | None] = mapped_column(String(100))
@@ -76,7 +91,7 @@ class Facility(Base):
         cascade="all, delete-orphan", lazy="selectin", passive_deletes=True
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"primary_key": [id], "version_id_col": version}
     __table_args__ = (Index("ix_facility_name", "name"),)
 
     @property
@@ -105,7 +120,9 @@ class FacilityService(Base):
     facility_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("facility.id", ondelete="CASCADE"), primary_key=True
     )
-    service: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    service: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+    __table_args__ = {"sqlite_with_rowid": False}
 
 
 class ApiKey(Base):

@@ -41,6 +41,13 @@ class DistrictField(fields.Field):
         return value
 
 
+class WholeNested(fields.Nested):
+    """A nested object that is always complete, even inside a partial (PATCH) load."""
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        return super()._deserialize(value, attr, data, partial=None, **kwargs)
+
+
 class DistrictSchema(Schema):
     code = fields.String(metadata={"example": "500109"})
     name = fields.String(metadata={"example": "北碚区"})
@@ -97,9 +104,9 @@ class FacilityInSchema(Schema):
     address = fields.String(allow_none=True, validate=validate.Length(1, 300))
     district = DistrictField(required=True, metadata={"type": "string", "example": "500109"})
     street = fields.String(allow_none=True, validate=validate.Length(max=100))
-    location = fields.Nested(LocationSchema, allow_none=True)
+    location = WholeNested(LocationSchema, allow_none=True)
     phone = fields.String(allow_none=True, validate=validate.Length(max=50))
-    opening_hours = fields.List(fields.Nested(OpeningHoursSchema), load_default=list,
+    opening_hours = fields.List(WholeNested(OpeningHoursSchema), load_default=list,
                                 validate=validate.Length(max=50))
     capacity = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 100_000))
     vacancies = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 100_000))
@@ -190,3 +197,45 @@ class ApiRootSchema(Schema):
     openapi_url = fields.String()
     docs_url = fields.String()
     links = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class NearestQuerySchema(Schema):
+    """Parameters of GET /facilities/nearest."""
+
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90),
+                       metadata={"example": 29.8257})
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180),
+                       metadata={"example": 106.437})
+    coordsys = fields.String(load_default="wgs84", validate=validate.OneOf(COORDSYS))
+    kind = fields.List(fields.String(validate=validate.OneOf(KINDS)),
+                       validate=validate.Length(max=len(KINDS)))
+    service = fields.List(fields.String(validate=validate.OneOf(SERVICES)),
+                          validate=validate.Length(max=len(SERVICES)))
+    radius_m = fields.Float(load_default=5000.0, validate=validate.Range(1, 50_000))
+    limit = fields.Integer(load_default=10, validate=validate.Range(1, 100))
+    open_at = fields.DateTime(format="iso", metadata={
+        "description": "ISO 8601; without an offset it is Asia/Shanghai time"})
+    open_now = fields.Boolean(load_default=False)
+    has_vacancy = fields.Boolean(load_default=False)
+    inclusive = fields.Boolean()
+
+    @validates_schema
+    def _one_time(self, data, **kwargs):
+        if data.get("open_now") and "open_at" in data:
+            raise ValidationError("Give open_at or open_now, not both.", "open_now")
+
+
+class OriginSchema(Schema):
+    lat = fields.Float()
+    lon = fields.Float()
+    coordsys = fields.String()
+
+
+class NearbyFacilitySchema(FacilitySchema):
+    distance_m = fields.Float(metadata={"description": "Geodesic metres, one decimal",
+                                        "example": 412.3})
+
+
+class NearestSchema(Schema):
+    origin = fields.Nested(OriginSchema)
+    items = fields.List(fields.Nested(NearbyFacilitySchema))

@@ -199,3 +199,15 @@ def test_duplicate_external_id_is_409_naming_the_field(client, admin):
     assert response.status_code == 409
     assert "external_id" in response.json["errors"]
     assert client.get("/api/v1/facilities").json["total"] == 1
+
+
+def test_patch_of_a_nested_object_needs_the_whole_object(client, admin):
+    created = create(client, admin)
+    url = f"/api/v1/facilities/{created['id']}"
+    response = client.patch(url, json={"location": {"lat": 29.9}}, headers=admin)
+    assert response.status_code == 422 and "location.lon" in response.json["errors"]
+    response = client.patch(url, json={"opening_hours": [{"days": [1]}]}, headers=admin)
+    assert response.status_code == 422 and "opening_hours[0].opens" in response.json["errors"]
+    moved = client.patch(url, json={"location": {"lat": 29.9, "lon": 106.5}}, headers=admin)
+    assert moved.status_code == 200
+    assert moved.json["location"]["precision"] == "exact"

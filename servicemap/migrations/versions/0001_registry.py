@@ -28,7 +28,9 @@ def _one_of(column: str, values) -> str:
 def upgrade() -> None:
     op.create_table(
         "facility",
-        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+                  autoincrement=True),
+        sa.Column("id", sa.Uuid(), nullable=False, unique=True),
         sa.Column("external_id", sa.String(100), unique=True),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("name_en", sa.String(200)),
@@ -72,8 +74,6 @@ def upgrade() -> None:
             name="ck_facility_vacancies",
         ),
     )
-    op.create_index("ix_facility_kind", "facility", ["kind"])
-    op.create_index("ix_facility_status", "facility", ["status"])
     op.create_index("ix_facility_district_code", "facility", ["district_code"])
     op.create_index("ix_facility_name", "facility", ["name"])
     op.create_table(
@@ -84,8 +84,8 @@ def upgrade() -> None:
         ),
         sa.Column("service", sa.String(32), primary_key=True),
         sa.CheckConstraint(_one_of("service", SERVICES), name="ck_facility_service_service"),
+        sqlite_with_rowid=False,  # the primary key is the table: one B-tree, not two
     )
-    op.create_index("ix_facility_service_service", "facility_service", ["service"])
     op.create_table(
         "api_key",
         sa.Column("id", sa.Uuid(), primary_key=True),

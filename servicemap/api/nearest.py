@@ -1,0 +1,61 @@
+"""/api/v1/facilities/nearest: what is near me, open now, with room."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Response, json, request
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from ..extensions import db
+from ..geo.coordsys import to_wgs84
+from ..geo.spatial import NearestQuery, nearest
+from ..hours import SHANGHAI
+from ..models import Facility
+from ..registry import present
+from ..schemas import NearestQuerySchema, NearestSchema
+
+blp = Blueprint("nearest", __name__, url_prefix="/api/v1/facilities",
+                description="Nearest-service search 就近查找")
+
+GEOJSON = "application/geo+json"
+
+
+@blp.route("/nearest")
+@blp.arguments(NearestQuerySchema, location="query")
+@blp.response(200, NearestSchema)
+@blp.doc(responses={200: {"content": {GEOJSON: {"schema": {"type": "object"}}}}})
+def nearest_facilities(args: dict):
+    """The nearest active facilities, by geodesic distance, with filters."""
+    lat, lon = to_wgs84(args["lat"], args["lon"], args["coordsys"])
+    query = NearestQuery(
+        lat=lat, lon=lon, radius_m=args["radius_m"], limit=args["limit"],
+        kinds=tuple(args.get("kind", ())), services=tuple(args.get("service", ())),
+        inclusive=args.get("inclusive"), has_vacancy=args["has_vacancy"],
+        open_at=datetime.now(SHANGHAI) if args["open_now"] else args.get("open_at"),
+    )
+    hits = nearest(db.session.connection(), query)
+    facilities = {f.id: f for f in db.session.scalars(
+        select(Facility).where(Facility.id.in_([hit.id for hit in hits])))}
+    items = [{**present(facilities[hit.id], args["coordsys"]), "distance_m": hit.distance_m}
+             for hit in hits]
+    origin = {"lat": args["lat"], "lon": args["lon"], "coordsys": args["coordsys"]}
+    if request.accept_mimetypes.best_match(["application/json", GEOJSON]) == GEOJSON:
+        return _feature_collection(origin, items)
+    return {"origin": origin, "items": items}
+
+
+def _feature_collection(origin: dict, items: list[dict]) -> Response:
+    """RFC 7946 features; coordinates in the coordsys asked for, named in `coordsys`."""
+    features = []
+    for item in items:
+        location = item.pop("location")
+        features.append({
+            "type": "Feature", "id": str(item["id"]),
+            "geometry": {"type": "Point", "coordinates": [location["lon"], location["lat"]]},
+            "properties": {**item, "id": str(item["id"]), "location": location},
+        })
+    body = {"type": "FeatureCollection", "coordsys": origin["coordsys"], "origin": origin,
+            "features": features}
+    return Response(json.dumps(body), mimetype=GEOJSON)

@@ -1,0 +1,148 @@
+"""Nearest-facility search: one function per backend behind `nearest`, sharing the ranking.
+
+Both backends hand over candidates together with a bound: every facility not among the
+candidates is farther than the bound. Ranking measures each candidate's geodesic distance,
+keeps those inside `radius_m` (or inside their own service area, for mobile services) that pass
+every filter, and is settled once `limit` of them sort strictly before anything beyond the
+bound. Order is by distance in metres with one decimal, ties by id, exactly as returned.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from ..hours import is_open
+from .distance import box_around, geodesic_m
+
+# Spherical distances (PostGIS <->, mean radius) differ from WGS-84 geodesics by under 0.6%.
+SPHERE_SLACK = 1.0061
+
+
+@dataclass(frozen=True)
+class NearestQuery:
+    """A search around a WGS-84 point; empty filters match everything."""
+
+    lat: float
+    lon: float
+    radius_m: float = 5000.0
+    limit: int = 10
+    kinds: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    inclusive: bool | None = None
+    has_vacancy: bool = False
+    open_at: datetime | None = None
+
+
+@dataclass(frozen=True, order=True)
+class Hit:
+    distance_m: float
+    id: uuid.UUID
+
+
+def nearest(connection: Connection, query: NearestQuery) -> list[Hit]:
+    """The active, located facilities nearest the point that pass the filters."""
+    search = _SEARCHES[connection.dialect.name]
+    return search(connection, query)
+
+
+def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[Hit], bool]:
+    """Eligible candidates in order, and whether they are settled given the bound."""
+    hits = []
+    for facility_id, lat, lon, service_radius_m, hours in rows:
+        distance = geodesic_m(query.lat, query.lon, lat, lon)
+        if distance > query.radius_m and (service_radius_m is None or distance > service_radius_m):
+            continue
+        if query.open_at is not None:
+            hours = json.loads(hours) if isinstance(hours, str) else hours
+            if not is_open(hours or [], query.open_at):
+                continue
+        if not isinstance(facility_id, uuid.UUID):
+            facility_id = uuid.UUID(facility_id)
+        hits.append(Hit(round(distance, 1), facility_id))
+    hits.sort()
+    beyond = round(bound, 1)
+    settled = sum(1 for hit in hits if hit.distance_m < beyond)
+    return hits[: query.limit], settled >= query.limit or bound >= query.radius_m
+
+
+def _filters(query: NearestQuery, param: str) -> tuple[str, dict]:
+    """SQL conditions on `f` for the filters, with `param` formatting a placeholder name."""
+    clauses, params = [], {}
+    for name, values in (("kind", query.kinds), ("service", query.services)):
+        if values:
+            names = [f"{name}{i}" for i in range(len(values))]
+            params.update(zip(names, values, strict=True))
+            placeholders = ", ".join(param % n for n in names)
+            if name == "kind":
+                clauses.append(f"f.kind IN ({placeholders})")
+            else:
+                clauses.append("EXISTS (SELECT 1 FROM facility_service s WHERE s.facility_id = "
+                               f"f.id AND s.service IN ({placeholders}))")
+    if query.inclusive is not None:
+        clauses.append("f.inclusive" if query.inclusive else "NOT f.inclusive")
+    if query.has_vacancy:
+        clauses.append("f.vacancies > 0")
+    return "".join(f" AND {clause}" for clause in clauses), params
+
+
+def _columns(query: NearestQuery) -> str:
+    hours = "f.opening_hours" if query.open_at is not None else "NULL"
+    return f"f.id, f.lat, f.lon, f.service_radius_m, {hours}"
+
+
+def sqlite_nearest(connection: Connection, query: NearestQuery) -> list[Hit]:
+    """R*Tree boxes that grow until the nearest `limit` are certain, then exact distances."""
+    conditions, params = _filters(query, ":%s")
+    sql = (f"SELECT {_columns(query)} FROM facility_rtree r JOIN facility f ON f.seq = r.id "
+           "WHERE r.max_lat >= :south AND r.min_lat <= :north "
+           f"AND r.max_lon >= :west AND r.min_lon <= :east{conditions}")
+    reach = min(query.radius_m, 1000.0)
+    while True:
+        south, north, west, east = box_around(query.lat, query.lon, reach)
+        spans = [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]
+        rows = []
+        for span_west, span_east in spans:
+            rows += connection.exec_driver_sql(sql, {
+                **params, "south": south, "north": north, "west": span_west, "east": span_east,
+            }).fetchall()
+        hits, settled = _rank(query, rows, reach)
+        if settled:
+            return hits
+        # Facilities per area are roughly even at this scale: aim at `limit` next time.
+        found = max(1, sum(1 for hit in hits if hit.distance_m <= reach))
+        reach = min(query.radius_m, reach * max(1.5, 1.1 * math.sqrt(query.limit / found)))
+
+
+def postgis_nearest(connection: Connection, query: NearestQuery) -> list[Hit]:
+    """GiST KNN (`<->`, spherical) within the radius, re-ranked by geodesic distance."""
+    conditions, params = _filters(query, "%%(%s)s")
+    point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
+    sql = (
+        f"(SELECT {_columns(query)}, f.geog <-> {point}::geography FROM facility f "
+        f"WHERE f.status = 'active' AND ST_DWithin(f.geog, {point}::geography, %(reach)s, false)"
+        f"{conditions} ORDER BY f.geog <-> {point}::geography LIMIT %(fetch)s) "
+        # Mobile services whose service area (a box around it) holds the resident.
+        f"UNION ALL (SELECT {_columns(query)}, NULL FROM facility f "
+        f"WHERE f.status = 'active' AND f.coverage && {point}{conditions})"
+    )
+    fetch = query.limit + 5 if query.open_at is None else query.limit * 4
+    params.update(lat=query.lat, lon=query.lon, reach=query.radius_m * SPHERE_SLACK + 1.0)
+    while True:
+        rows = connection.exec_driver_sql(sql, {**params, "fetch": fetch}).fetchall()
+        nearby = [row for row in rows if row[5] is not None]
+        complete = len(nearby) < fetch
+        bound = math.inf if complete else nearby[-1][5] / SPHERE_SLACK
+        unique = {row[0]: row[:5] for row in rows}.values()  # a mobile service may be in both
+        hits, settled = _rank(query, unique, bound)
+        if settled:
+            return hits
+        fetch *= 4
+
+
+_SEARCHES = {"sqlite": sqlite_nearest, "postgresql": postgis_nearest}
