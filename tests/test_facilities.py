@@ -211,3 +211,17 @@ def test_patch_of_a_nested_object_needs_the_whole_object(client, admin):
     moved = client.patch(url, json={"location": {"lat": 29.9, "lon": 106.5}}, headers=admin)
     assert moved.status_code == 200
     assert moved.json["location"]["precision"] == "exact"
+
+
+def test_a_location_written_in_gcj02_is_stored_as_wgs84_and_answered_as_asked(client, admin):
+    from servicemap.geo.coordsys import from_wgs84
+
+    gcj_lat, gcj_lon = from_wgs84(29.8257, 106.4370, "gcj02")
+    body = create(client, admin, location={"lat": gcj_lat, "lon": gcj_lon, "coordsys": "gcj02"})
+    assert body["location"]["coordsys"] == "gcj02"
+    assert abs(body["location"]["lat"] - gcj_lat) < 1e-6
+    stored = client.get(f"/api/v1/facilities/{body['id']}").json["location"]
+    assert stored["coordsys"] == "wgs84"
+    assert abs(stored["lat"] - 29.8257) < 1e-6 and abs(stored["lon"] - 106.4370) < 1e-6
+    baidu = client.get(f"/api/v1/facilities/{body['id']}?coordsys=bd09").json["location"]
+    assert baidu["coordsys"] == "bd09" and baidu["lat"] != stored["lat"]
