@@ -25,13 +25,14 @@ class Problem(Exception):
     """An error the client should see: status, detail and, for invalid input, field messages."""
 
     def __init__(self, status: int, detail: str, errors: dict | None = None,
-                 headers: dict | None = None):
+                 headers: dict | None = None, body: dict | None = None):
         super().__init__(detail)
         self.status, self.detail, self.errors, self.headers = status, detail, errors, headers or {}
+        self.body = body or {}  # extension members, e.g. an import's report
 
 
 def problem_response(status: int, detail: str, errors: dict | None = None,
-                     headers: dict | None = None) -> Response:
+                     headers: dict | None = None, extra: dict | None = None) -> Response:
     """A problem+json response; the only constructor of error bodies in the app."""
     body = {
         "type": "about:blank",
@@ -42,6 +43,7 @@ def problem_response(status: int, detail: str, errors: dict | None = None,
     }
     if errors:
         body["errors"] = errors
+    body.update(extra or {})
     response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
     response.headers.extend(headers or {})
     return response
@@ -90,7 +92,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Problem)
     def _problem(error: Problem):
-        return problem_response(error.status, error.detail, error.errors, error.headers)
+        return problem_response(error.status, error.detail, error.errors, error.headers,
+                                error.body)
 
     @app.errorhandler(StaleDataError)
     def _stale(_error):

@@ -102,7 +102,9 @@ class FacilityInSchema(Schema):
     inclusive = fields.Boolean(load_default=False)
     status = fields.String(load_default="active", validate=validate.OneOf(STATUSES))
     address = fields.String(allow_none=True, validate=validate.Length(1, 300))
-    district = DistrictField(required=True, metadata={"type": "string", "example": "500109"})
+    district = DistrictField(allow_none=True, metadata={
+        "type": "string", "example": "500109",
+        "description": "Code or name; found from the location or address when absent"})
     street = fields.String(allow_none=True, validate=validate.Length(max=100))
     location = WholeNested(LocationSchema, allow_none=True)
     phone = fields.String(allow_none=True, validate=validate.Length(max=50))

@@ -145,3 +145,23 @@ def _number(row: dict[str, str], column: str) -> float:
         return float(row.get(column, ""))
     except ValueError:
         raise CellError(column, f"expected a number, got {row.get(column)!r}") from None
+
+
+def facility_to_row(facility) -> dict[str, str]:
+    """A stored facility as a spreadsheet row (the contract's columns, WGS-84)."""
+    def text(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    return {
+        **{name: text(getattr(facility, name)) for name in (
+            "external_id", "name", "name_en", "kind", "ownership", "inclusive", "status",
+            "address", "district_code", "street", "lat", "lon", "phone", "capacity",
+            "vacancies", "age_months_min", "age_months_max", "fees", "service_radius_m")},
+        "services": ";".join(facility.services),
+        "coordsys": "wgs84" if facility.lat is not None else "",
+        "opening_hours": format_opening_hours(facility.opening_hours or []),
+    }

@@ -71,9 +71,9 @@ def list_(page: int, per_page: int | None, coordsys: str, **filters):
 @blp.response(201, FacilitySchema, headers={"Location": {"schema": {"type": "string"}}})
 def create(data: dict):
     """Create a facility (admin, or an editor inside its districts)."""
-    check_district(data["district"])
     facility = Facility(id=uuid.uuid4(), service_rows=[])
     apply_changes(facility, data)
+    check_district(facility.district_code)  # as given, or as found from the location
     db.session.add(facility)
     db.session.commit()
     return _answer(facility, (data.get("location") or {}).get("coordsys", "wgs84"), 201)
@@ -99,9 +99,8 @@ def update(changes: dict, facility_id: str):
     facility = get_facility(facility_id)
     _check_if_match(facility)
     check_district(facility.district_code)
-    if "district" in changes:
-        check_district(changes["district"])
     apply_changes(facility, changes)
+    check_district(facility.district_code)
     db.session.commit()
     return _answer(facility, (changes.get("location") or {}).get("coordsys", "wgs84"))
 

@@ -1,0 +1,103 @@
+"""/api/v1/imports: administrators load spreadsheets and files of facilities."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from flask import current_app, g, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..auth import key_required
+from ..errors import Problem
+from ..geo.coordsys import COORDSYS
+from ..importing import EXTENSIONS, MEDIA_TYPES, UnreadableFile, import_facilities
+
+blp = Blueprint("imports", __name__, url_prefix="/api/v1/imports",
+                description="Bulk import 批量导入")
+
+
+class ImportQuerySchema(Schema):
+    dry_run = fields.Boolean(load_default=False,
+                             metadata={"description": "Validate and report only"})
+    coordsys = fields.String(validate=validate.OneOf(COORDSYS), metadata={
+        "description": "Coordinate system of rows that do not name one"})
+
+
+class RowProblemSchema(Schema):
+    line = fields.Integer()
+    column = fields.String()
+    reason = fields.String()
+
+
+class ImportReportSchema(Schema):
+    format = fields.String()
+    dry_run = fields.Boolean()
+    rows = fields.Integer()
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    invalid = fields.List(fields.Nested(RowProblemSchema))
+    unknown_columns = fields.List(fields.String())
+
+
+@blp.before_request
+def _allow_large_files():
+    request.max_content_length = current_app.config["SERVICEMAP"].max_import_bytes
+
+
+def _upload() -> tuple[bytes, str]:
+    """The file's bytes and format, from a raw body or the multipart field `file`."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise Problem(422, "Send the file in the multipart field `file`.",
+                          {"file": ["Missing file."]})
+        fmt = EXTENSIONS.get(PurePath(upload.filename or "").suffix.lower()) or MEDIA_TYPES.get(
+            upload.mimetype)
+        data = upload.read()
+    else:
+        fmt, data = MEDIA_TYPES.get(request.mimetype), request.get_data()
+    if fmt is None:
+        raise Problem(415, "Send CSV (text/csv), XLSX, JSON, GeoJSON or HSDS 3.0 JSON; got "
+                           f"{request.mimetype or 'no content type'}.")
+    return data, fmt
+
+
+@blp.route("", methods=["POST"])
+@key_required
+@blp.arguments(ImportQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, ImportReportSchema)
+@blp.doc(requestBody={"content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                  for t in [*MEDIA_TYPES, "multipart/form-data"]}})
+def create(dry_run: bool, coordsys: str | None = None):
+    """Import facilities: a dry run reports; a real import writes all rows or none (admin)."""
+    if g.api_key.role != "admin":
+        raise Problem(403, "Only admin keys may import.")
+    data, fmt = _upload()
+    try:
+        report = import_facilities(data, fmt, dry_run=dry_run, coordsys=coordsys,
+                                   max_rows=current_app.config["SERVICEMAP"].max_import_rows)
+    except UnreadableFile as exc:
+        raise Problem(400, f"The file cannot be read: {exc}") from None
+    if not dry_run and not report.accepted:
+        raise Problem(422, _summary(report), _errors(report), body={"report": report.to_dict()})
+    return report.to_dict()
+
+
+def _summary(report) -> str:
+    parts = []
+    if report.invalid:
+        parts.append(f"{len({p['line'] for p in report.invalid})} invalid row(s)")
+    if report.unknown_columns:
+        parts.append("unknown column(s) " + ", ".join(report.unknown_columns))
+    return "Nothing was imported: " + "; ".join(parts) + "."
+
+
+def _errors(report) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for p in report.invalid:
+        errors.setdefault(f"line {p['line']}: {p['column']}", []).append(p["reason"])
+    for column in report.unknown_columns:
+        errors.setdefault(column, []).append("Unknown column. 未知的列。")
+    return errors
