@@ -6,14 +6,12 @@ from datetime import datetime
 
 from flask import Response, json, request
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from ..extensions import db
 from ..geo.coordsys import to_wgs84
 from ..geo.spatial import NearestQuery, nearest
 from ..hours import SHANGHAI
-from ..models import Facility
-from ..registry import present
+from ..registry import present_many
 from ..schemas import NearestQuerySchema, NearestSchema
 
 blp = Blueprint("nearest", __name__, url_prefix="/api/v1/facilities",
@@ -23,7 +21,7 @@ GEOJSON = "application/geo+json"
 
 
 @blp.route("/nearest")
-@blp.arguments(NearestQuerySchema, location="query")
+@blp.arguments(NearestQuerySchema(), location="query")
 @blp.response(200, NearestSchema)
 @blp.doc(responses={200: {"content": {GEOJSON: {"schema": {"type": "object"}}}}})
 def nearest_facilities(args: dict):
@@ -36,14 +34,13 @@ def nearest_facilities(args: dict):
         open_at=datetime.now(SHANGHAI) if args["open_now"] else args.get("open_at"),
     )
     hits = nearest(db.session.connection(), query)
-    facilities = {f.id: f for f in db.session.scalars(
-        select(Facility).where(Facility.id.in_([hit.id for hit in hits])))}
-    items = [{**present(facilities[hit.id], args["coordsys"]), "distance_m": hit.distance_m}
-             for hit in hits]
+    facilities = present_many([hit.id for hit in hits], args["coordsys"])
+    items = [{**facilities[hit.id], "distance_m": hit.distance_m} for hit in hits]
     origin = {"lat": args["lat"], "lon": args["lon"], "coordsys": args["coordsys"]}
     if request.accept_mimetypes.best_match(["application/json", GEOJSON]) == GEOJSON:
         return _feature_collection(origin, items)
-    return {"origin": origin, "items": items}
+    # Built to NearestSchema's shape already: answered directly rather than dumped again.
+    return Response(json.dumps({"origin": origin, "items": items}), mimetype="application/json")
 
 
 def _feature_collection(origin: dict, items: list[dict]) -> Response:

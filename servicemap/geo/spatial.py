@@ -48,12 +48,20 @@ class Hit:
 def nearest(connection: Connection, query: NearestQuery) -> list[Hit]:
     """The active, located facilities nearest the point that pass the filters."""
     search = _SEARCHES[connection.dialect.name]
-    return search(connection, query)
+    # The driver's own cursor, inside the connection's transaction: SQLAlchemy's result
+    # machinery would cost a tenth of a search.
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        return search(cursor, query)
+    finally:
+        cursor.close()
 
 
 def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[Hit], bool]:
     """Eligible candidates in order, and whether they are settled given the bound."""
-    hits = []
+    # Plain tuples, ids as the driver gives them (SQLite: lowercase hex, which sorts as the
+    # UUID does; PostgreSQL: UUID): only the answer's ids become UUIDs.
+    ranked = []
     for facility_id, lat, lon, service_radius_m, hours in rows:
         distance = geodesic_m(query.lat, query.lon, lat, lon)
         if distance > query.radius_m and (service_radius_m is None or distance > service_radius_m):
@@ -62,13 +70,13 @@ def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[Hit], bool]:
             hours = json.loads(hours) if isinstance(hours, str) else hours
             if not is_open(hours or [], query.open_at):
                 continue
-        if not isinstance(facility_id, uuid.UUID):
-            facility_id = uuid.UUID(facility_id)
-        hits.append(Hit(round(distance, 1), facility_id))
-    hits.sort()
+        ranked.append((round(distance, 1), facility_id))
+    ranked.sort()
     beyond = round(bound, 1)
-    settled = sum(1 for hit in hits if hit.distance_m < beyond)
-    return hits[: query.limit], settled >= query.limit or bound >= query.radius_m
+    settled = sum(1 for distance, _id in ranked if distance < beyond)
+    hits = [Hit(distance, facility_id if isinstance(facility_id, uuid.UUID)
+                else uuid.UUID(facility_id)) for distance, facility_id in ranked[: query.limit]]
+    return hits, settled >= query.limit or bound >= query.radius_m
 
 
 def _filters(query: NearestQuery, param: str) -> tuple[str, dict]:
@@ -96,7 +104,7 @@ def _columns(query: NearestQuery) -> str:
     return f"f.id, f.lat, f.lon, f.service_radius_m, {hours}"
 
 
-def sqlite_nearest(connection: Connection, query: NearestQuery) -> list[Hit]:
+def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
     """R*Tree boxes that grow until the nearest `limit` are certain, then exact distances."""
     conditions, params = _filters(query, ":%s")
     sql = (f"SELECT {_columns(query)} FROM facility_rtree r JOIN facility f ON f.seq = r.id "
@@ -108,9 +116,9 @@ def sqlite_nearest(connection: Connection, query: NearestQuery) -> list[Hit]:
         spans = [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]
         rows = []
         for span_west, span_east in spans:
-            rows += connection.exec_driver_sql(sql, {
-                **params, "south": south, "north": north, "west": span_west, "east": span_east,
-            }).fetchall()
+            cursor.execute(sql, {**params, "south": south, "north": north, "west": span_west,
+                                 "east": span_east})
+            rows += cursor.fetchall()
         hits, settled = _rank(query, rows, reach)
         if settled:
             return hits
@@ -119,7 +127,7 @@ def sqlite_nearest(connection: Connection, query: NearestQuery) -> list[Hit]:
         reach = min(query.radius_m, reach * max(1.5, 1.1 * math.sqrt(query.limit / found)))
 
 
-def postgis_nearest(connection: Connection, query: NearestQuery) -> list[Hit]:
+def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
     """GiST KNN (`<->`, spherical) within the radius, re-ranked by geodesic distance."""
     conditions, params = _filters(query, "%%(%s)s")
     point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
@@ -131,10 +139,11 @@ def postgis_nearest(connection: Connection, query: NearestQuery) -> list[Hit]:
         f"UNION ALL (SELECT {_columns(query)}, NULL FROM facility f "
         f"WHERE f.status = 'active' AND f.coverage && {point}{conditions})"
     )
-    fetch = query.limit + 5 if query.open_at is None else query.limit * 4
+    fetch = query.limit if query.open_at is None else query.limit * 4
     params.update(lat=query.lat, lon=query.lon, reach=query.radius_m * SPHERE_SLACK + 1.0)
     while True:
-        rows = connection.exec_driver_sql(sql, {**params, "fetch": fetch}).fetchall()
+        cursor.execute(sql, {**params, "fetch": fetch})
+        rows = cursor.fetchall()
         nearby = [row for row in rows if row[5] is not None]
         complete = len(nearby) < fetch
         bound = math.inf if complete else nearby[-1][5] / SPHERE_SLACK

@@ -122,7 +122,9 @@ def _apply(planned: list[tuple], report: ImportReport, progress) -> list[Facilit
         before = present(facility) if match else None
         try:
             with db.session.no_autoflush:
-                apply_changes(facility, _changes(loaded, facility) if match else loaded)
+                # _validate matched every external_id against the registry and the file.
+                apply_changes(facility, _changes(loaded, facility) if match else loaded,
+                              keys_checked=True)
         except Problem as exc:
             for column, reasons in (exc.errors or {"row": [exc.detail]}).items():
                 report.problem(row.line, row.headers.get(column, column), " ".join(reasons))
