@@ -139,7 +139,9 @@ def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
         f"UNION ALL (SELECT {_columns(query)}, NULL FROM facility f "
         f"WHERE f.status = 'active' AND f.coverage && {point}{conditions})"
     )
-    fetch = query.limit if query.open_at is None else query.limit * 4
+    # A couple beyond `limit`: the k-th geodesic must fall below the last spherical distance
+    # over the slack, or the loop asks again for more.
+    fetch = query.limit + 2 if query.open_at is None else query.limit * 4
     params.update(lat=query.lat, lon=query.lon, reach=query.radius_m * SPHERE_SLACK + 1.0)
     while True:
         cursor.execute(sql, {**params, "fetch": fetch})
