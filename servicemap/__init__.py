@@ -12,7 +12,7 @@ from .config import Config
 def create_app(config: Config | None = None) -> Flask:
     """Build the app: bind extensions, register blueprints and commands, nothing else."""
     from . import cli, errors
-    from .api import exports, facilities, imports, nearest, root
+    from .api import exports, facilities, hsds, imports, nearest, root
     from .extensions import api, db
     from .seeding import initialise_if_empty
 
@@ -38,7 +38,7 @@ def create_app(config: Config | None = None) -> Flask:
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "An API key"})
-    for blueprint in (root.blp, nearest.blp, facilities.blp, imports.blp, exports.blp):
+    for blueprint in (root.blp, nearest.blp, facilities.blp, imports.blp, exports.blp, hsds.blp):
         api.register_blueprint(blueprint)
     errors.register_error_handlers(app)
     cli.register(app)

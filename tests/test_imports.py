@@ -170,7 +170,7 @@ def test_hsds_services_import_like_the_open_referral_examples(client, admin):
     item = client.get("/api/v1/facilities").json["items"][0]
     assert item["kind"] == "meal_point" and item["external_id"] == service["id"]
     assert item["opening_hours"] == [{"days": [1, 2, 3, 4, 5], "opens": "11:00", "closes": "13:00"}]
-    assert item["phone"] == "023-63800000" and "大坪正街1号" in item["address"]
+    assert item["phone"] == "023-63800000" and item["address"] == "重庆市渝中区大坪正街1号"
     assert post(client, admin, json.dumps([service]).encode(),
                 "application/json").json["unchanged"] == 1
 

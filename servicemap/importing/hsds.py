@@ -5,6 +5,8 @@ from __future__ import annotations
 from ..spreadsheet import CellError
 from ..vocabulary import KINDS, SERVICES
 
+STATUSES = {"active": "active", "inactive": "inactive", "defunct": "inactive",
+            "temporarily closed": "temporarily_closed"}
 BYDAY = {"MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6, "SU": 7}
 # When a service carries none of our taxonomy codes, its name usually says what it is.
 KIND_WORDS = (("食堂", "meal_point"), ("助餐", "meal_point"), ("助浴", "bathing_service"),
@@ -43,19 +45,18 @@ def service_to_facility(service) -> dict:
     location = sal.get("location") or {}
     if location.get("latitude") is not None and location.get("longitude") is not None:
         data["location"] = {"lat": location["latitude"], "lon": location["longitude"]}
-    address = (location.get("addresses") or [{}])[0] or {}
-    text = "".join(str(address.get(k) or "") for k in ("state_province", "region", "city",
-                                                       "address_1", "address_2"))
-    if text:
-        data["address"] = _dedupe_prefix(address, text)
+    address = _address_text((location.get("addresses") or [{}])[0] or {})
+    if address:
+        data["address"] = address
     phones = service.get("phones") or location.get("phones") or []
     if phones and phones[0].get("number"):
         data["phone"] = phones[0]["number"]
     hours = _opening_hours(service.get("schedules") or sal.get("schedules") or [])
     if hours:
         data["opening_hours"] = hours
-    if service.get("status") in ("inactive", "defunct"):
-        data["status"] = "inactive"
+    status = STATUSES.get(service.get("status"))
+    if status:
+        data["status"] = status
     if service.get("fees_description"):
         data["fees"] = service["fees_description"]
     return {k: v for k, v in data.items() if v not in (None, "", [])}
@@ -74,9 +75,16 @@ def _kind_from_name(name: str) -> str:
                             f"our taxonomy codes ({', '.join(KINDS)})")
 
 
-def _dedupe_prefix(address: dict, text: str) -> str:
-    # Chinese addresses repeat 重庆市 in city and state; keep it once.
-    return text.replace("重庆市重庆市", "重庆市")
+def _address_text(address: dict) -> str:
+    """A Chinese address reads from the largest unit down: 重庆市 北碚区 天生路100号.
+    In Chongqing the city is the province-level unit, so it is written once."""
+    parts = [address.get(k) for k in ("state_province", "city", "region", "address_1",
+                                      "address_2")]
+    text = []
+    for part in parts:
+        if part and str(part) not in text:
+            text.append(str(part))
+    return "".join(text)
 
 
 def _opening_hours(schedules: list) -> list[dict]:
