@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 
 import click
@@ -13,6 +14,7 @@ from .auth import create_key
 from .database import upgrade
 from .districts import find_district
 from .extensions import db
+from .geo.geocoding import pending_ids, retry_pending
 from .models import ApiKey
 from .seeding import SeedError, seed_facilities
 from .vocabulary import ROLES
@@ -100,6 +102,23 @@ def _uuid_or_none(text: str):
         return None
 
 
+@click.command("geocode")
+@click.option("--pending", "pending", is_flag=True,
+              help="Retry the facilities kept as drafts because their address was not found.")
+@click.option("--batch-size", default=50, show_default=True, type=click.IntRange(1),
+              help="Facilities per commit.")
+@with_appcontext
+def geocode_command(pending: bool, batch_size: int):
+    """Geocode again the facilities still waiting for a location (--pending)."""
+    if not pending:
+        raise click.UsageError("say --pending to retry the facilities waiting for a location")
+    upgrade(db.engine)
+    ids = pending_ids()
+    with click.progressbar(length=len(ids), label="geocoding", file=sys.stderr) as bar:
+        located, still = retry_pending(ids, batch_size, bar.update)
+    click.echo(f"located {located}, still pending {still}")
+
+
 def register(app: Flask) -> None:
-    for command in (seed_command, keys, database):
+    for command in (seed_command, keys, database, geocode_command):
         app.cli.add_command(command)

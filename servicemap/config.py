@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +38,16 @@ def _list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _json_object(text: str) -> dict:
+    value = json.loads(text or "{}")
+    if not isinstance(value, dict):
+        raise ValueError(f"not a JSON object: {text!r}")
+    return value
+
+
 # Field annotations are strings here (postponed evaluation), so parsers are keyed by name.
-_PARSERS = {"bool": _bool, "int": int, "str": str, "list": _list, "Path": Path}
+_PARSERS = {"bool": _bool, "int": int, "str": str, "list": _list, "Path": Path,
+            "float": float, "dict": _json_object}
 
 
 @dataclass
@@ -58,6 +67,12 @@ class Config:
     instance_dir: Path = field(default_factory=default_instance_dir)
     log_level: str = "INFO"
     testing: bool = False
+    # Geocoding (geo/geocoding.py): "offline" (the gazetteer) or any geopy service by name.
+    geocoder: str = "offline"
+    geocoder_options: dict = field(default_factory=dict)
+    geocoder_min_delay: float = 0.0
+    geocoder_coordsys: str = ""
+    gazetteer_dirs: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.database_url:

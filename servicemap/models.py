@@ -90,6 +90,10 @@ class Facility(Base):
     service_rows: Mapped[list[FacilityService]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", passive_deletes=True
     )
+    # Present while the address awaits geocoding (geo/geocoding.py); the facility is a draft.
+    geocode_pending: Mapped[GeocodePending | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
 
     __mapper_args__ = {"primary_key": [id], "version_id_col": version}
     __table_args__ = (Index("ix_facility_name", "name"),)
@@ -144,3 +148,33 @@ class ApiKey(Base):
         if self.role == "admin":
             return True
         return district_code is not None and district_code in self.districts
+
+
+class GeocodePending(Base):
+    """A facility whose address found no location yet; it waits as a draft for a retry."""
+
+    __tablename__ = "geocode_pending"
+
+    facility_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("facility.id", ondelete="CASCADE"), primary_key=True
+    )
+    requested_status: Mapped[str] = mapped_column(String(20))  # restored once located
+    reason: Mapped[str] = mapped_column(String(300))
+    attempts: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    tried_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class GeocodeCache(Base):
+    """A geocoder's answer to a normalised query, in WGS-84, so no address is asked twice."""
+
+    __tablename__ = "geocode_cache"
+
+    service: Mapped[str] = mapped_column(String(64), primary_key=True)
+    query: Mapped[str] = mapped_column(String(400), primary_key=True)
+    lat: Mapped[float]
+    lon: Mapped[float]
+    precision: Mapped[str] = mapped_column(String(16))
+    district_code: Mapped[str | None] = mapped_column(String(6))
+    street: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,6 +13,7 @@ from .districts import load_districts
 from .errors import Problem
 from .extensions import db
 from .geo.coordsys import from_wgs84, to_wgs84
+from .geo.geocoding import locate
 from .geo.rtree import rtree_select
 from .models import Facility, FacilityService, utcnow
 from .vocabulary import ordered_services
@@ -131,6 +132,7 @@ def apply_changes(facility: Facility, data: dict, *, keys_checked: bool = False)
                                                   location["coordsys"])
             facility.location_precision = location["precision"]
             facility.location_source = "manual"
+    locate(facility)  # geocode the address, or find the district of the point
     check_consistency(facility, keys_checked)
 
 

@@ -65,6 +65,8 @@ def import_facilities(data: bytes, fmt: str, *, dry_run: bool, coordsys: str | N
             return report
         db.session.flush()
         bulk_insert(db.session.connection(), (_record(f) for f in new))
+        # Rows whose address could not be geocoded: remembered for `flask geocode --pending`.
+        db.session.add_all(f.geocode_pending for f in new if f.geocode_pending is not None)
         db.session.commit()
     except BaseException:
         db.session.rollback()
