@@ -1,0 +1,115 @@
+"""Facts about a person: their names, values and validation into a `Person`.
+
+A fact that is absent (or null) is unknown, never false or zero. Facts are held only for the
+evaluation that needs them: nothing here stores, caches or logs them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from servicemap.districts import find_district
+
+from .dates import age_years
+from .errors import FactError
+
+HOUSEHOLD_STATUSES = ("none", "subsistence_allowance", "near_subsistence",
+                      "extreme_poverty_support")
+# Ordered from least to most need (GB/T 42195-2022), so rules may say "moderate or above".
+CARE_NEEDS = ("able", "mild", "moderate", "severe", "total")
+BOOLEAN_FACTS = ("lives_alone", "empty_nest", "left_behind", "disability_certificate",
+                 "special_family")
+DISTRICT_FACTS = ("hukou_district", "residence_district")
+BIRTH_FACTS = ("birth_date", "age")
+ENUM_FACTS = {"household_status": HOUSEHOLD_STATUSES, "care_need": CARE_NEEDS}
+ORDERED_FACTS = ("care_need",)
+FACT_NAMES = (*BIRTH_FACTS, *DISTRICT_FACTS, *ENUM_FACTS, *BOOLEAN_FACTS)
+MAX_AGE = 150
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+UNKNOWN_FACT = "Unknown fact. 未知的个人信息字段。"
+NOT_BOOLEAN = "Must be true or false. 应为 true 或 false。"
+NOT_DATE = "Must be a date written YYYY-MM-DD. 应为 YYYY-MM-DD 格式的日期。"
+AFTER_AS_OF = "Birth date is after the as_of date. 出生日期晚于查询日期。"
+TOO_OLD = f"Birth date gives an age over {MAX_AGE}. 按出生日期年龄超过{MAX_AGE}岁。"
+NOT_AGE = f"Must be a whole number of years from 0 to {MAX_AGE}. 年龄应为0至{MAX_AGE}的整数。"
+CONTRADICTION = ("birth_date and age disagree on the as_of date. "
+                 "出生日期与年龄在查询日期不一致。")
+NOT_DISTRICT = ("Must be a Chongqing district's 6-digit code or name, such as 500109 or 北碚区. "
+                "应为重庆市区县的6位代码或名称，如 500109 或 北碚区。")
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Person:
+    """Validated facts: Python values (dates, codes) by fact name; absent facts are missing."""
+
+    facts: dict
+
+    def __repr__(self) -> str:
+        # Facts about a person must not end up in logs through a stray repr.
+        return f"Person(<{len(self.facts)} facts>)"
+
+    def public(self, name: str):
+        """A fact's value as JSON would carry it (dates as ISO strings)."""
+        value = self.facts[name]
+        return value.isoformat() if isinstance(value, date) else value
+
+
+def validate_person(raw: dict, as_of: date) -> Person:
+    """The facts of a request as a Person; FactError names every bad field."""
+    if not isinstance(raw, dict):
+        raise FactError({"person": ["Must be an object. 应为对象。"]})
+    errors: dict[str, list[str]] = {}
+    facts = {}
+    for name, value in raw.items():
+        if value is None:
+            continue  # null is the same as absent: unknown
+        message, clean = _check(name, value, as_of)
+        if message:
+            errors.setdefault(str(name), []).append(message)
+        else:
+            facts[name] = clean
+    if "birth_date" in facts and "age" in facts:
+        if age_years(facts["birth_date"], as_of) != facts["age"]:
+            errors.setdefault("birth_date", []).append(CONTRADICTION)
+            errors.setdefault("age", []).append(CONTRADICTION)
+    if errors:
+        raise FactError(errors)
+    return Person(facts)
+
+
+def _check(name, value, as_of: date) -> tuple[str | None, object]:
+    """(error message, None) or (None, clean value) for one fact."""
+    if name == "birth_date":
+        return _check_birth_date(value, as_of)
+    if name == "age":
+        ok = type(value) is int and 0 <= value <= MAX_AGE  # bool is an int subclass: excluded
+        return (None, value) if ok else (NOT_AGE, None)
+    if name in DISTRICT_FACTS:
+        district = find_district(value) if isinstance(value, str) else None
+        return (None, district.code) if district else (NOT_DISTRICT, None)
+    if name in ENUM_FACTS:
+        allowed = ENUM_FACTS[name]
+        if isinstance(value, str) and value in allowed:
+            return None, value
+        return f"Must be one of {', '.join(allowed)}. 应为以下之一：{'、'.join(allowed)}。", None
+    if name in BOOLEAN_FACTS:
+        return (None, value) if isinstance(value, bool) else (NOT_BOOLEAN, None)
+    return UNKNOWN_FACT, None
+
+
+def _check_birth_date(value, as_of: date) -> tuple[str | None, object]:
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return NOT_DATE, None
+    if type(value) is not date:  # a datetime is not a calendar date
+        return NOT_DATE, None
+    if value > as_of:
+        return AFTER_AS_OF, None
+    if age_years(value, as_of) > MAX_AGE:
+        return TOO_OLD, None
+    return None, value

@@ -1,0 +1,53 @@
+"""Golden cases (tests/eligibility/cases/*.yaml), each checked against the seeded catalogue."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from servicemap.eligibility import validate_person
+
+CASES = Path(__file__).resolve().parent / "cases"
+CASE_KEYS = {"name", "as_of", "person", "expected", "expected_missing", "expected_class"}
+
+
+def load_cases() -> list[dict]:
+    cases = []
+    for path in sorted(CASES.glob("*.yaml")):
+        cases.extend(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return cases
+
+
+ALL_CASES = load_cases()
+
+
+def test_cases_are_many_well_formed_and_uniquely_named(catalogue):
+    names = [case["name"] for case in ALL_CASES]
+    assert len(names) >= 60
+    assert len(set(names)) == len(names)
+    ids = {programme.id for programme in catalogue.programmes}
+    for case in ALL_CASES:
+        assert set(case) <= CASE_KEYS, case["name"]
+        assert isinstance(case["as_of"], date), case["name"]
+        for key in ("expected", "expected_missing", "expected_class"):
+            assert set(case.get(key, {})) <= ids, case["name"]
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=[case["name"] for case in ALL_CASES])
+def test_case(case, catalogue):
+    as_of = case["as_of"]
+    person = validate_person(case["person"], as_of)
+    results = catalogue.evaluate(person, as_of)
+    json.dumps(results)  # the results go out as JSON as they are
+    by_id = {result["program"]: result for result in results}
+    assert {key: by_id[key]["status"] for key in case["expected"]} == case["expected"]
+    for key, facts in case.get("expected_missing", {}).items():
+        assert by_id[key]["missing_facts"] == sorted(facts), key
+    for key, kind in case.get("expected_class", {}).items():
+        assert by_id[key]["class"] == kind, key
+    for result in results:  # invariants of every result
+        assert (result["status"] == "unknown") == bool(result["missing_facts"]), result["program"]
