@@ -12,7 +12,8 @@ from .config import Config
 def create_app(config: Config | None = None) -> Flask:
     """Build the app: bind extensions, register blueprints and commands, nothing else."""
     from . import cli, errors
-    from .api import exports, facilities, hsds, imports, nearest, root
+    from .api import eligibility, exports, facilities, hsds, imports, nearest, root
+    from .eligibility import load_catalogue
     from .extensions import api, db
     from .seeding import initialise_if_empty
 
@@ -34,11 +35,14 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.sort_keys = False
     logging.basicConfig(level=config.log_level)
 
+    # A bad programme file stops start-up here, naming the file and the path inside it.
+    app.extensions["servicemap.catalogue"] = load_catalogue(config.seeds_dir / "policies")
     db.init_app(app)
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "An API key"})
-    for blueprint in (root.blp, nearest.blp, facilities.blp, imports.blp, exports.blp, hsds.blp):
+    for blueprint in (root.blp, nearest.blp, facilities.blp, imports.blp, exports.blp,
+                      eligibility.blp, hsds.blp):
         api.register_blueprint(blueprint)
     errors.register_error_handlers(app)
     cli.register(app)

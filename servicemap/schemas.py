@@ -220,6 +220,8 @@ class NearestQuerySchema(Schema):
     open_now = fields.Boolean(load_default=False)
     has_vacancy = fields.Boolean(load_default=False)
     inclusive = fields.Boolean()
+    program = fields.String(validate=validate.Length(1, 64), metadata={
+        "description": "A programme id: only facilities that deliver it"})
 
     @validates_schema
     def _one_time(self, data, **kwargs):

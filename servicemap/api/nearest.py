@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Response, json, request
+from flask import Response, current_app, json, request
 from flask_smorest import Blueprint
 
+from ..errors import Problem
 from ..extensions import db
 from ..geo.coordsys import to_wgs84
 from ..geo.spatial import NearestQuery, nearest
@@ -33,7 +34,9 @@ def nearest_facilities(args: dict):
         inclusive=args.get("inclusive"), has_vacancy=args["has_vacancy"],
         open_at=datetime.now(SHANGHAI) if args["open_now"] else args.get("open_at"),
     )
-    hits = nearest(db.session.connection(), query)
+    if "program" in args:
+        query = _delivering(query, args["program"])
+    hits = nearest(db.session.connection(), query) if query else []
     facilities = present_many([hit.id for hit in hits], args["coordsys"])
     items = [{**facilities[hit.id], "distance_m": hit.distance_m} for hit in hits]
     origin = {"lat": args["lat"], "lon": args["lon"], "coordsys": args["coordsys"]}
@@ -41,6 +44,15 @@ def nearest_facilities(args: dict):
         return _feature_collection(origin, items)
     # Built to NearestSchema's shape already: answered directly rather than dumped again.
     return Response(json.dumps({"origin": origin, "items": items}), mimetype="application/json")
+
+
+def _delivering(query: NearestQuery, program_id: str) -> NearestQuery | None:
+    """The query narrowed to facilities that deliver the programme (None: none can)."""
+    programme = current_app.extensions["servicemap.catalogue"].get(program_id)
+    if programme is None:
+        raise Problem(422, f"No programme has the id {program_id!r}.",
+                      {"program": ["Unknown programme; see /api/v1/programs."]})
+    return query.delivering(programme.delivered_by)
 
 
 def _feature_collection(origin: dict, items: list[dict]) -> Response:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -37,6 +37,21 @@ class NearestQuery:
     inclusive: bool | None = None
     has_vacancy: bool = False
     open_at: datetime | None = None
+
+
+    def delivering(self, delivered_by: dict) -> NearestQuery | None:
+        """This search narrowed to the facilities that deliver a programme (its kinds, one
+        of its services, 普惠 if it says so); None when no facility can match both."""
+        def narrowed(asked: tuple, offered: list) -> tuple:
+            return tuple(x for x in offered if not asked or x in asked)
+
+        kinds = narrowed(self.kinds, delivered_by["kinds"])
+        services = narrowed(self.services, delivered_by["services"]) or self.services
+        if (not kinds or (delivered_by["inclusive"] and self.inclusive is False)
+                or (self.services and delivered_by["services"] and not services)):
+            return None
+        inclusive = True if delivered_by["inclusive"] else self.inclusive
+        return replace(self, kinds=kinds, services=services, inclusive=inclusive)
 
 
 @dataclass(frozen=True, order=True)

@@ -1,0 +1,145 @@
+"""/api/v1/programs, /eligibility and /recommendations: what a person can get, and where.
+
+The facts a person sends are used for the answer and forgotten: never stored, never logged.
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, json
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..eligibility import FactError, today_in_shanghai, validate_person
+from ..errors import Problem
+from ..extensions import db
+from ..geo.coordsys import to_wgs84
+from ..geo.spatial import NearestQuery, nearest
+from ..registry import present_many
+from ..schemas import LocationSchema, OriginSchema
+from . import require_json
+
+blp = Blueprint("eligibility", __name__, url_prefix="/api/v1",
+                description="Programmes and eligibility 政策与资格")
+blp.before_request(require_json)
+ANSWERED = ("eligible", "unknown")
+
+
+class AsOfQuerySchema(Schema):
+    as_of = fields.Date(metadata={"description": "Parameters in force on this date (default "
+                                                 "today in Asia/Shanghai)"})
+
+
+class EligibilityRequestSchema(Schema):
+    as_of = fields.Date(metadata={"example": "2026-11-24"})
+    person = fields.Dict(required=True, metadata={
+        "description": "Facts: birth_date, age, hukou_district, residence_district, "
+                       "household_status, care_need, lives_alone, empty_nest, left_behind, "
+                       "disability_certificate, special_family. Absent facts are unknown.",
+        "example": {"birth_date": "1955-03-01", "care_need": "moderate",
+                    "residence_district": "北碚区"}})
+
+
+class PointSchema(LocationSchema):
+    class Meta:
+        exclude = ("precision", "source")
+
+
+class RecommendationRequestSchema(EligibilityRequestSchema):
+    location = fields.Nested(PointSchema, required=True)
+    radius_m = fields.Float(load_default=5000.0, validate=validate.Range(1, 50_000))
+    limit = fields.Integer(load_default=3, strict=True, validate=validate.Range(1, 20),
+                           metadata={"description": "Facilities per programme"})
+
+
+class ResultSchema(Schema):
+    program = fields.String()
+    status = fields.String(metadata={"enum": ["eligible", "ineligible", "unknown"]})
+    criteria = fields.List(fields.Dict())
+    missing_facts = fields.List(fields.String())
+
+
+class EligibilitySchema(Schema):
+    as_of = fields.Date()
+    results = fields.List(fields.Nested(ResultSchema))
+
+
+class RecommendationSchema(Schema):
+    program = fields.Nested(ResultSchema)
+    facilities = fields.List(fields.Dict())
+
+
+class RecommendationsSchema(Schema):
+    as_of = fields.Date()
+    origin = fields.Nested(OriginSchema)
+    recommendations = fields.List(fields.Nested(RecommendationSchema))
+
+
+def catalogue():
+    return current_app.extensions["servicemap.catalogue"]
+
+
+@blp.route("/programs")
+@blp.arguments(AsOfQuerySchema, location="query", as_kwargs=True)
+@blp.response(200)
+def list_programs(as_of=None):
+    """The programme catalogue, with criteria, dated parameters and sources."""
+    as_of = as_of or today_in_shanghai()
+    return {"as_of": as_of.isoformat(),
+            "items": [p.to_public(as_of) for p in catalogue().programmes]}
+
+
+@blp.route("/programs/<program_id>")
+@blp.arguments(AsOfQuerySchema, location="query", as_kwargs=True)
+@blp.response(200)
+def get_program(program_id: str, as_of=None):
+    """One programme."""
+    programme = catalogue().get(program_id)
+    if programme is None:
+        raise Problem(404, f"No programme has the id {program_id!r}.")
+    return programme.to_public(as_of or today_in_shanghai())
+
+
+def _evaluate(body: dict) -> tuple:
+    as_of = body.get("as_of") or today_in_shanghai()
+    try:
+        person = validate_person(body["person"], as_of)
+    except FactError as exc:
+        errors = {f"person.{name}": messages for name, messages in exc.errors.items()}
+        raise Problem(422, "Invalid value for: " + ", ".join(errors) + ".", errors) from None
+    return as_of, catalogue().evaluate(person, as_of)
+
+
+@blp.route("/eligibility", methods=["POST"])
+@blp.arguments(EligibilityRequestSchema)
+@blp.response(200, EligibilitySchema)
+def eligibility(body: dict):
+    """Every programme's answer for a person, explained and sourced."""
+    as_of, results = _evaluate(body)
+    return _json({"as_of": as_of.isoformat(), "results": results})
+
+
+@blp.route("/recommendations", methods=["POST"])
+@blp.arguments(RecommendationRequestSchema)
+@blp.response(200, RecommendationsSchema)
+def recommendations(body: dict):
+    """For each programme a person may get, the nearest facilities that deliver it."""
+    as_of, results = _evaluate(body)
+    location = body["location"]
+    lat, lon = to_wgs84(location["lat"], location["lon"], location["coordsys"])
+    answer = []
+    for result in results:
+        query = NearestQuery(lat=lat, lon=lon, radius_m=body["radius_m"],
+                             limit=body["limit"]).delivering(result["delivered_by"])
+        if result["status"] not in ANSWERED or query is None:
+            continue
+        hits = nearest(db.session.connection(), query)
+        found = present_many([hit.id for hit in hits], location["coordsys"])
+        answer.append({"program": result, "facilities": [
+            {**found[hit.id], "distance_m": hit.distance_m} for hit in hits]})
+    origin = {"lat": location["lat"], "lon": location["lon"], "coordsys": location["coordsys"]}
+    return _json({"as_of": as_of.isoformat(), "origin": origin, "recommendations": answer})
+
+
+def _json(body: dict) -> Response:
+    # Results are plain JSON already (the engine's own shape); no second dump.
+    return Response(json.dumps(body), mimetype="application/json")
