@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -14,7 +15,9 @@ from .auth import create_key
 from .database import upgrade
 from .districts import find_district
 from .extensions import db
+from .geo.coordsys import COORDSYS
 from .geo.geocoding import pending_ids, retry_pending
+from .importing import EXTENSIONS, UnreadableFile, import_facilities
 from .models import ApiKey
 from .seeding import SeedError, seed_facilities
 from .vocabulary import ROLES
@@ -119,6 +122,39 @@ def geocode_command(pending: bool, batch_size: int):
     click.echo(f"located {located}, still pending {still}")
 
 
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option("--coordsys", type=click.Choice(COORDSYS),
+              help="Coordinate system of rows that do not name one.")
+@with_appcontext
+def import_command(path: Path, dry_run: bool, coordsys: str | None):
+    """Import facilities from a CSV, XLSX, JSON, GeoJSON or HSDS file: all rows or none."""
+    fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise click.BadParameter(f"expected one of {', '.join(EXTENSIONS)}", param_hint="PATH")
+    upgrade(db.engine)
+    data = path.read_bytes()
+    with click.progressbar(length=max(1, data.count(b"\n")), label="rows",
+                           file=sys.stderr) as bar:
+        try:
+            report = import_facilities(data, fmt, dry_run=dry_run, coordsys=coordsys,
+                                       progress=bar.update)
+        except UnreadableFile as exc:
+            raise click.ClickException(f"{path}: {exc}") from None
+    for problem in report.invalid:
+        click.echo(f"{path}:{problem['line']}: {problem['column']}: {problem['reason']}",
+                   err=True)
+    if report.unknown_columns:
+        click.echo(f"unknown columns: {', '.join(report.unknown_columns)}", err=True)
+    click.echo(f"created {report.created}, updated {report.updated}, "
+               f"unchanged {report.unchanged}, invalid rows "
+               f"{len({p['line'] for p in report.invalid})}"
+               + (" (dry run: nothing written)" if dry_run else ""))
+    if not dry_run and not report.accepted:
+        raise click.ClickException("nothing was imported")
+
+
 def register(app: Flask) -> None:
-    for command in (seed_command, keys, database, geocode_command):
+    for command in (seed_command, keys, database, geocode_command, import_command):
         app.cli.add_command(command)

@@ -214,3 +214,20 @@ def test_geojson_export_round_trips_unchanged(client, admin, runner):
     report = post(client, admin, exported.data, "application/geo+json").json
     assert report["invalid"] == []
     assert (report["created"], report["updated"]) == (0, 0)
+
+
+def test_import_command_reports_and_writes_all_or_nothing(runner, client, tmp_path):
+    good = tmp_path / "台账.csv"
+    good.write_bytes(CSV_ZH.encode("gbk"))
+    dry = runner.invoke(args=["import", str(good), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "created 3, updated 0, unchanged 0, invalid rows 0 (dry run" in dry.stdout
+    assert total(client) == 0
+    real = runner.invoke(args=["import", str(good)])
+    assert real.exit_code == 0 and "created 3" in real.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text(CSV_ZH.replace("29.8257", "north"), encoding="utf-8")
+    failed = runner.invoke(args=["import", str(bad)])
+    assert failed.exit_code != 0
+    assert "bad.csv:2: 纬度" in failed.stderr and "nothing was imported" in failed.output
+    assert runner.invoke(args=["import", str(tmp_path / "x.txt")]).exit_code != 0
