@@ -1,0 +1,226 @@
+"""Benchmark of the nearest-facility search: the store against raw SQL, a k-d tree and geopy.
+
+    .venv/bin/python bench/nearest.py [--n 1000000] [--queries 2000] [--pg-url URL] [--skip-http]
+
+Generates --n seeded synthetic facilities over Chongqing's box, loads them with the project's
+own `registry.bulk_insert` into a fresh SQLite file and a fresh PostgreSQL database (both
+migrated by `database.upgrade`), then times k=10, r=5 km searches from the same seeded random
+origins with every method, interleaved in chunks so that a noisy neighbour hits all methods
+alike. Ratios are from this one run. Optionally loads the API under gunicorn (2 workers).
+See bench/README.md for the methods, the targets and a recorded run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _data  # noqa: E402
+import _http  # noqa: E402
+import _methods  # noqa: E402
+
+from servicemap.database import make_engine  # noqa: E402
+from servicemap.geo.spatial import NearestQuery, nearest  # noqa: E402
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/servicemap_bench"
+NEAREST_PATH = "/api/v1/facilities/nearest?lat={:.6f}&lon={:.6f}"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="facilities to generate")
+    parser.add_argument("--queries", type=int, default=2000, help="timed queries per method")
+    parser.add_argument("--seed", type=int, default=20261124)
+    parser.add_argument("--pg-url", default=DEFAULT_PG)
+    parser.add_argument("--sqlite-path", type=Path,
+                        default=Path(tempfile.gettempdir()) / "servicemap-bench/bench.sqlite3")
+    parser.add_argument("--reuse", action="store_true",
+                        help="skip generating and loading: use the databases already there")
+    parser.add_argument("--skip-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--http-seconds", type=float, default=15.0, help="per endpoint")
+    parser.add_argument("--check", type=int, default=50, help="origins checked by brute force")
+    return parser.parse_args()
+
+
+def store_search(connection):
+    def search(lat: float, lon: float) -> list:
+        return [hit.id for hit in nearest(connection, NearestQuery(lat, lon, 5000.0, 10))]
+    return search
+
+
+def timed(methods: dict, origins: list, chunk: int = 100) -> dict[str, np.ndarray]:
+    """Milliseconds per query for each method, methods taking turns chunk by chunk."""
+    times = {name: [] for name in methods}
+    order = list(methods)
+    clock = time.perf_counter_ns
+    for start in range(0, len(origins), chunk):
+        for name in order:
+            search, out = methods[name], times[name]
+            for lat, lon in origins[start:start + chunk]:
+                began = clock()
+                search(lat, lon)
+                out.append(clock() - began)
+        order = order[1:] + order[:1]
+    return {name: np.array(values) / 1e6 for name, values in times.items()}
+
+
+def as_uuid(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), "?")
+    memory = int(open("/proc/meminfo").readline().split()[1]) / 1024 ** 2
+    return f"{os.cpu_count()} CPUs ({cpu}), {memory:.1f} GiB RAM, {datetime.date.today()}"
+
+
+def provenance() -> str:
+    """The commit, and whether servicemap/ differs from it (the library is what is measured)."""
+    root = Path(__file__).resolve().parent.parent
+    def git(*argv):
+        return subprocess.run(["git", *argv], cwd=root, capture_output=True, text=True).stdout
+    dirty = git("status", "--porcelain", "--", "servicemap").split()[1::2]
+    return f"commit {git('rev-parse', '--short', 'HEAD').strip()}, servicemap/ " + (
+        f"MODIFIED: {' '.join(dirty)}" if dirty else "as committed")
+
+
+def main() -> None:
+    args = parse_args()
+    use_pg = not args.skip_pg
+    print(f"machine: {machine()}; n={args.n:,}, queries={args.queries}, seed={args.seed}")
+    print(provenance())
+
+    # -- load ---------------------------------------------------------------------------
+    loads = {}
+    if not args.reuse:
+        started = time.perf_counter()
+        records = _data.generate(args.n, args.seed)
+        print(f"generated {len(records):,} records in {time.perf_counter() - started:.1f} s")
+        loads["SQLite"] = _data.load_sqlite(args.sqlite_path, records)
+        if use_pg:
+            loads["PostGIS"] = _data.load_postgres(args.pg_url, records)
+        del records
+    else:
+        loads["SQLite"] = {"seconds": float("nan"), **_data.sqlite_size(args.sqlite_path)}
+        if use_pg:
+            loads["PostGIS"] = {"seconds": float("nan"), **_data.postgres_size(args.pg_url)}
+    per_million = 1_000_000 / args.n
+    for name, load in loads.items():
+        extra = f" (+ VACUUM ANALYZE {load['vacuum_seconds']:.1f} s)" if "vacuum_seconds" in load \
+            else ""
+        print(f"load {name:8s}: {load['count']:,} rows in {load['seconds']:.1f} s{extra}, "
+              f"{load['seconds'] * per_million:.1f} s per 1M [target < 60 s]; "
+              f"size {load['bytes'] / 2 ** 20:.0f} MiB")
+
+    # -- the methods ----------------------------------------------------------------------
+    points = _methods.Points(str(args.sqlite_path))
+    print(f"cKDTree over {len(points.ids):,} points built in {points.build_seconds:.2f} s")
+    sqlite_engine = make_engine(f"sqlite:///{args.sqlite_path}")
+    sqlite_connection = sqlite_engine.connect()
+    raw_rtree, raw_sqlite = _methods.make_raw_rtree(str(args.sqlite_path))
+    methods = {"store: SQLite": store_search(sqlite_connection), "raw R*Tree SQL": raw_rtree}
+    if use_pg:
+        pg_engine = make_engine(args.pg_url)
+        pg_connection = pg_engine.connect()
+        raw_knn, raw_pg = _methods.make_raw_knn(_data.libpq_url(args.pg_url))
+        methods |= {"store: PostGIS": store_search(pg_connection),
+                    "raw PostGIS KNN (psycopg)": raw_knn}
+    methods["scipy cKDTree (in memory)"] = points.kdtree_search
+
+    origins = _data.origins(args.queries, args.seed)
+    timed(methods, _data.origins(300, args.seed + 100))  # warm caches, prepare statements
+    times = timed(methods, origins)
+    geopy_s = _methods.geopy_loop_seconds(points, len(points.ids))
+
+    # -- correctness in passing -------------------------------------------------------------
+    agree = {name: 0 for name in methods if not name.startswith("scipy")}
+    checked = origins[: args.check]
+    for lat, lon in checked:
+        truth = points.brute_force(lat, lon)
+        for name in agree:
+            agree[name] += [as_uuid(v) for v in methods[name](lat, lon)] == truth
+
+    # -- the table --------------------------------------------------------------------------
+    medians = {name: float(np.median(t)) for name, t in times.items()}
+    targets = {"store: SQLite": "< 0.2 ms and <= 2x raw R*Tree",
+               "store: PostGIS": "<= 1.5x raw KNN"}
+    print(f"\nk=10, r=5 km, {args.queries} random origins, n={len(points.ids):,}, ms per query")
+    print(f"| {'method':34s} | {'median':>9s} | {'p99':>9s} | target")
+    print(f"|{'-' * 36}|{'-' * 11}|{'-' * 11}|{'-' * 30}")
+    for name, t in times.items():
+        print(f"| {name:34s} | {medians[name]:9.3f} | {np.percentile(t, 99):9.3f} | "
+              f"{targets.get(name, '')}")
+    print(f"| {'geopy geodesic loop (extrapolated)':34s} | {geopy_s * 1e3:9.0f} | "
+          f"{'':>9s} | (one query over all n)")
+    ratio_sqlite = medians["store: SQLite"] / medians["raw R*Tree SQL"]
+    verdict = "met" if ratio_sqlite <= 2 and medians["store: SQLite"] < 0.2 else "MISSED"
+    print(f"\nratio store SQLite / raw R*Tree:  {ratio_sqlite:.2f}x "
+          f"(median {medians['store: SQLite']:.3f} ms) [target <= 2x and < 0.2 ms: {verdict}]")
+    if use_pg:
+        ratio_pg = medians["store: PostGIS"] / medians["raw PostGIS KNN (psycopg)"]
+        print(f"ratio store PostGIS / raw KNN:    {ratio_pg:.2f}x "
+              f"[target <= 1.5x: {'met' if ratio_pg <= 1.5 else 'MISSED'}]")
+    for name, count in agree.items():
+        note = "" if name.startswith("store") else " (informational: spherical distances" + (
+            ", no mobile areas)" if "KNN" in name else ")")
+        print(f"agree with brute force (cKDTree over-fetch + geopy geodesic), {name}: "
+              f"{'yes' if count == len(checked) else 'no'} ({count}/{len(checked)}){note}")
+
+    sqlite_connection.close()
+    raw_sqlite.close()
+    if use_pg:
+        pg_connection.close()
+        raw_pg.close()
+        pg_engine.dispose()
+    sqlite_engine.dispose()
+
+    # -- HTTP -------------------------------------------------------------------------------
+    if not args.skip_http:
+        paths = [NEAREST_PATH.format(lat, lon) for lat, lon in origins]
+        backends = {"SQLite": f"sqlite:///{args.sqlite_path.resolve()}"}
+        if use_pg:
+            backends["PostGIS"] = args.pg_url
+        for name, url in backends.items():
+            http_run(name, url, paths, args.http_seconds)
+
+
+def http_run(name: str, url: str, paths: list[str], seconds: float) -> None:
+    with _http.gunicorn(url) as (port, master):
+        _http.load(port, paths, 3)  # warm up both workers
+        health = _http.load(port, ["/healthz"], seconds)
+        near = _http.load(port, paths, seconds)
+        rss = [_http.rss_mb(pid) for pid in _http.workers_of(master)]
+    print(f"\nHTTP, gunicorn -w 2, {name}, client {near['client']}, {seconds:.0f} s each")
+    print(f"| {'endpoint':22s} | {'req/s':>8s} | {'p50 ms':>7s} | {'p99 ms':>7s} | errors")
+    for label, result in (("/healthz", health), ("/facilities/nearest", near)):
+        print(f"| {label:22s} | {result['rps']:8.0f} | {result['p50']:7.2f} | "
+              f"{result['p99']:7.2f} | {result['errors']} {result['socket_errors']}")
+    share = near["rps"] / health["rps"]
+    print(f"nearest / healthz throughput: {share:.0%} "
+          f"[target >= 70%: {'met' if share >= 0.7 else 'MISSED'}]")
+
+    def each(field: str) -> str:
+        return ", ".join(f"{r[field]:.0f}" for r in rss)
+
+    worst = max(r["VmRSS"] for r in rss)
+    print(f"worker VmRSS after load: {each('VmRSS')} MB [target < 300 MB: "
+          f"{'met' if worst < 300 else 'MISSED'}]; of which RssAnon {each('RssAnon')} MB, "
+          f"RssFile (mapped files, on SQLite mostly the database through its mmap_size pragma: "
+          f"shared page cache) {each('RssFile')} MB")
+
+
+if __name__ == "__main__":
+    main()
