@@ -53,14 +53,19 @@ class DistrictSchema(Schema):
     name = fields.String(metadata={"example": "北碚区"})
 
 
-class LocationSchema(Schema):
-    """A point; written in any coordsys, stored as WGS-84, returned in the coordsys asked for."""
+class PointSchema(Schema):
+    """A point in any coordsys (NaN and infinities refused, as marshmallow does by default)."""
 
     lat = fields.Float(required=True, validate=validate.Range(-90, 90),
                        metadata={"example": 29.8257})
     lon = fields.Float(required=True, validate=validate.Range(-180, 180),
                        metadata={"example": 106.437})
     coordsys = fields.String(load_default="wgs84", validate=validate.OneOf(COORDSYS))
+
+
+class LocationSchema(PointSchema):
+    """A facility's place: written in any coordsys, stored as WGS-84, returned as asked."""
+
     precision = fields.String(load_default="exact", validate=validate.OneOf(PRECISIONS))
     source = fields.String(dump_only=True, metadata={"example": "manual"})
 
@@ -201,14 +206,9 @@ class ApiRootSchema(Schema):
     links = fields.Dict(keys=fields.String(), values=fields.String())
 
 
-class NearestQuerySchema(Schema):
+class NearestQuerySchema(PointSchema):
     """Parameters of GET /facilities/nearest."""
 
-    lat = fields.Float(required=True, validate=validate.Range(-90, 90),
-                       metadata={"example": 29.8257})
-    lon = fields.Float(required=True, validate=validate.Range(-180, 180),
-                       metadata={"example": 106.437})
-    coordsys = fields.String(load_default="wgs84", validate=validate.OneOf(COORDSYS))
     kind = fields.List(fields.String(validate=validate.OneOf(KINDS)),
                        validate=validate.Length(max=len(KINDS)))
     service = fields.List(fields.String(validate=validate.OneOf(SERVICES)),

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..geo.coordsys import to_wgs84
 from ..geo.spatial import NearestQuery, nearest
 from ..registry import present_many
-from ..schemas import LocationSchema, OriginSchema
+from ..schemas import OriginSchema, PointSchema
 from . import require_json
 
 blp = Blueprint("eligibility", __name__, url_prefix="/api/v1",
@@ -37,11 +37,6 @@ class EligibilityRequestSchema(Schema):
                        "disability_certificate, special_family. Absent facts are unknown.",
         "example": {"birth_date": "1955-03-01", "care_need": "moderate",
                     "residence_district": "北碚区"}})
-
-
-class PointSchema(LocationSchema):
-    class Meta:
-        exclude = ("precision", "source")
 
 
 class RecommendationRequestSchema(EligibilityRequestSchema):
