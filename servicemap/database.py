@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +31,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
         # With the driver's own transaction handling off, SQLAlchemy must say BEGIN itself.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 
@@ -43,6 +43,15 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     for pragma in SQLITE_PRAGMAS:
         cursor.execute(pragma)
     cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # BEGIN IMMEDIATE for writes: a writer takes the write lock before it reads, so two
+    # writers queue (busy_timeout) instead of the second failing on a stale snapshot.
+    conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', '')}")
+
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class Database:
@@ -63,7 +72,13 @@ class Database:
     @property
     def session(self) -> Session:
         if "db_session" not in g:
-            g.db_session = current_app.extensions["servicemap.db"]()
+            factory = current_app.extensions["servicemap.db"]
+            engine = factory.kw["bind"]
+            if (engine.dialect.name == "sqlite" and has_request_context()
+                    and request.method in WRITE_METHODS):
+                g.db_session = factory(bind=engine.execution_options(sqlite_begin="IMMEDIATE"))
+            else:
+                g.db_session = factory()
         return g.db_session
 
     @staticmethod

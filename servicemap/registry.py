@@ -61,13 +61,15 @@ def present_many(ids: list[uuid.UUID], coordsys: str = "wgs84") -> dict[uuid.UUI
         services[row["id"]])), coordsys) for row in rows}
 
 
-def get_facility(facility_id: str) -> Facility:
-    """The facility with this id, or 404."""
+def get_facility(facility_id: str, for_update: bool = False) -> Facility:
+    """The facility with this id, or 404; for_update locks its row until commit
+    (PostgreSQL; SQLite's write transactions are serialised already), so concurrent writers
+    queue and each sees the version the other committed."""
     try:
         key = uuid.UUID(facility_id)
     except ValueError:
         raise Problem(404, f"No facility has the id {facility_id!r}: ids are UUIDs.") from None
-    facility = db.session.get(Facility, key)
+    facility = db.session.get(Facility, key, with_for_update=for_update)
     if facility is None:
         raise Problem(404, f"No facility has the id {facility_id}.")
     return facility

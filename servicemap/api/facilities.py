@@ -96,7 +96,7 @@ def get(facility_id: str, coordsys: str):
 @blp.response(200, FacilitySchema)
 def update(changes: dict, facility_id: str):
     """Change some fields of a facility; If-Match guards against lost updates."""
-    facility = get_facility(facility_id)
+    facility = get_facility(facility_id, for_update=True)
     _check_if_match(facility)
     check_district(facility.district_code)
     apply_changes(facility, changes)
@@ -110,7 +110,7 @@ def update(changes: dict, facility_id: str):
 @blp.response(204)
 def delete(facility_id: str):
     """Delete a facility."""
-    facility = get_facility(facility_id)
+    facility = get_facility(facility_id, for_update=True)
     _check_if_match(facility)
     check_district(facility.district_code)
     db.session.delete(facility)
