@@ -155,6 +155,35 @@ def import_command(path: Path, dry_run: bool, coordsys: str | None):
         raise click.ClickException("nothing was imported")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path):
+    """Copy the embedded SQLite database to PATH while it serves (SQLite's online backup).
+
+    For PostgreSQL use pg_dump (see the README's Deploying section).
+    """
+    import sqlite3
+
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        raise click.ClickException("backup copies the embedded SQLite database; for "
+                                   "PostgreSQL run: pg_dump -Fc -f FILE DATABASE")
+    if path.exists():
+        raise click.ClickException(f"{path} exists; choose a new file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    source = engine.raw_connection()
+    try:
+        target = sqlite3.connect(path)
+        with target:
+            source.driver_connection.backup(target)
+        target.close()
+    finally:
+        source.close()
+    click.echo(f"backed up to {path}")
+
+
 def register(app: Flask) -> None:
-    for command in (seed_command, keys, database, geocode_command, import_command):
+    for command in (seed_command, keys, database, geocode_command, import_command,
+                    backup_command):
         app.cli.add_command(command)

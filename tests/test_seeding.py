@@ -67,3 +67,19 @@ def test_a_bad_seed_row_fails_naming_file_line_and_column(runner, app, tmp_path)
         from servicemap.models import Facility
 
         assert db.session.scalar(select(func.count()).select_from(Facility)) == 0
+
+
+def test_backup_copies_the_embedded_database_while_it_serves(runner, client, app, tmp_path):
+    import sqlite3
+
+    if app.extensions["servicemap.db"].kw["bind"].dialect.name != "sqlite":
+        result = runner.invoke(args=["backup", str(tmp_path / "b.sqlite3")])
+        assert result.exit_code != 0 and "pg_dump" in result.output
+        return
+    runner.invoke(args=["seed"])
+    target = tmp_path / "copy" / "backup.sqlite3"
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    count = sqlite3.connect(target).execute("SELECT count(*) FROM facility").fetchone()[0]
+    assert count == client.get("/api/v1/facilities").json["total"]
+    assert runner.invoke(args=["backup", str(target)]).exit_code != 0  # never overwrites
