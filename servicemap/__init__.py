@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
 from .config import Config
@@ -11,8 +9,8 @@ from .config import Config
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the app: bind extensions, register blueprints and commands, nothing else."""
-    from . import cli, errors
-    from .api import eligibility, exports, facilities, hsds, imports, nearest, root
+    from . import cli, errors, limits, observability
+    from .api import audit, eligibility, exports, facilities, hsds, imports, nearest, root
     from .eligibility import load_catalogue
     from .extensions import api, db
     from .seeding import initialise_if_empty
@@ -33,16 +31,20 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.json.ensure_ascii = False  # Chinese as characters, not \u escapes
     app.json.sort_keys = False
-    logging.basicConfig(level=config.log_level)
+    observability.configure_logging(config.log_level)
 
     # A bad programme file stops start-up here, naming the file and the path inside it.
     app.extensions["servicemap.catalogue"] = load_catalogue(config.seeds_dir / "policies")
     db.init_app(app)
+    observability.watch_pool(app.extensions["servicemap.db"].kw["bind"])
+    # Request ids and logging first, so a request refused by a rate limit is still logged.
+    observability.init_observability(app)
+    limits.init_rate_limits(app)
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "An API key"})
     for blueprint in (root.blp, nearest.blp, facilities.blp, imports.blp, exports.blp,
-                      eligibility.blp, hsds.blp):
+                      eligibility.blp, hsds.blp, audit.blp):
         api.register_blueprint(blueprint)
     errors.register_error_handlers(app)
     cli.register(app)
@@ -50,6 +52,11 @@ def create_app(config: Config | None = None) -> Flask:
         from flask_cors import CORS
 
         CORS(app, origins=config.cors_origins, expose_headers=["ETag", "Location", "Link"])
+    if config.proxy_hops:
+        # The client address (rate limits, logs) is the one the trusted proxies saw.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_hops, x_proto=config.proxy_hops)
     if config.auto_init:
         with app.app_context():
             initialise_if_empty()

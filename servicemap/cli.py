@@ -22,7 +22,7 @@ from .models import ApiKey
 from .seeding import SeedError, seed_facilities
 from .vocabulary import ROLES
 
-keys = AppGroup("keys", help="Create, list and revoke API keys.")
+keys = AppGroup("keys", help="Create, list, revoke and rotate API keys.")
 database = AppGroup("db", help="Database schema.")
 
 
@@ -87,13 +87,36 @@ def keys_list():
 @click.argument("key_id")
 def keys_revoke(key_id: str):
     """Revoke a key by its id or prefix; it stops working at once."""
-    key = db.session.scalar(select(ApiKey).where(
-        (ApiKey.prefix == key_id) | (ApiKey.id == _uuid_or_none(key_id))))
-    if key is None:
-        raise click.ClickException(f"no key {key_id}")
+    key = _find_key(key_id)
     key.revoked_at = key.revoked_at or datetime.now(UTC)
     db.session.commit()
     click.echo(f"revoked {key.id}")
+
+
+@keys.command("rotate")
+@click.argument("key_id")
+def keys_rotate(key_id: str):
+    """Revoke a key (by id or prefix) and print a new one with the same role, districts, name."""
+    old = _find_key(key_id)
+    if old.revoked_at is not None:
+        raise click.ClickException(f"key {old.id} is revoked already; create a new one")
+    old.revoked_at = datetime.now(UTC)
+    # create_key commits the revocation and the new key together.
+    key, secret = create_key(old.role, list(old.districts), old.name)
+    click.echo(f"revoked {old.id}; created {key.role} key {key.id} ({key.prefix}…); "
+               "it will not be shown again:", err=True)
+    click.echo(secret)
+
+
+def _find_key(key_id: str) -> ApiKey:
+    """The one key with this id or prefix, or a command-line error."""
+    found = db.session.scalars(select(ApiKey).where(
+        (ApiKey.prefix == key_id) | (ApiKey.id == _uuid_or_none(key_id)))).all()
+    if not found:
+        raise click.ClickException(f"no key {key_id}")
+    if len(found) > 1:
+        raise click.ClickException(f"{len(found)} keys have the prefix {key_id}; give the id")
+    return found[0]
 
 
 def _uuid_or_none(text: str):

@@ -47,7 +47,7 @@ def _json_object(text: str) -> dict:
 
 # Field annotations are strings here (postponed evaluation), so parsers are keyed by name.
 _PARSERS = {"bool": _bool, "int": int, "str": str, "list": _list, "Path": Path,
-            "float": float, "dict": _json_object}
+            "float": float, "dict": _json_object, "bool | None": _bool}
 
 
 @dataclass
@@ -73,6 +73,18 @@ class Config:
     geocoder_min_delay: float = 0.0
     geocoder_coordsys: str = ""
     gazetteer_dirs: list = field(default_factory=list)
+    # Operations (limits.py, observability.py). Rate limits are per API key or client address,
+    # in Flask-Limiter's notation; unset `rate_limit_enabled` means on, except when testing.
+    redis_url: str = ""
+    rate_limit_enabled: bool | None = None
+    rate_limit_search: str = "60/second"
+    rate_limit_eligibility: str = "20/second"
+    rate_limit_write: str = "10/second"
+    rate_limit_key_prefix: str = "servicemap"
+    # Proxies (load balancers) in front whose X-Forwarded-For/-Proto are trusted; 0 = none.
+    proxy_hops: int = 0
+    # PostgreSQL cancels any statement running longer (milliseconds; 0 means no limit).
+    statement_timeout_ms: int = 30_000
 
     def __post_init__(self) -> None:
         if not self.database_url:

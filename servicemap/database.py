@@ -25,7 +25,7 @@ SQLITE_PRAGMAS = (
 )
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, statement_timeout_ms: int = 0) -> Engine:
     """An engine with the connection settings each backend needs."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
@@ -33,7 +33,11 @@ def make_engine(url: str) -> Engine:
         # With the driver's own transaction handling off, SQLAlchemy must say BEGIN itself.
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    connect_args: dict = {"connect_timeout": 5}
+    if statement_timeout_ms:
+        # A bounded statement time, so a stuck query frees its worker and connection.
+        connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:
@@ -58,10 +62,11 @@ class Database:
     """Binds an engine to each app and hands out one session per app context."""
 
     def init_app(self, app: Flask) -> None:
-        url = app.config["SERVICEMAP"].database_url
+        config = app.config["SERVICEMAP"]
+        url = config.database_url
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(url)
+        engine = make_engine(url, config.statement_timeout_ms)
         app.extensions["servicemap.db"] = sessionmaker(engine, expire_on_commit=False)
         app.teardown_appcontext(self._close_session)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, json
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
@@ -69,7 +70,13 @@ def flatten_messages(messages, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
+# Seconds a client should wait when the database is unreachable (pool_pre_ping reconnects).
+DATABASE_RETRY_AFTER = "5"
+
+
 def from_http_exception(error: HTTPException) -> Response:
+    if error.response is not None:  # already a problem response, e.g. a rate limit's 429
+        return error.response
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
     headers = dict(data.get("headers") or {})
@@ -104,6 +111,21 @@ def register_error_handlers(app: Flask) -> None:
     def _integrity(error):
         log.warning("integrity error: %s", error.orig)
         return problem_response(409, "The change conflicts with data already stored.")
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeoutError)
+    def _database_unavailable(error):
+        # Connection refused, lost, timed out or locked: the client may try again shortly.
+        log.error("database unavailable: %s", type(getattr(error, "orig", error)).__name__)
+        return problem_response(503, "The database is unavailable; try again shortly.",
+                                headers={"Retry-After": DATABASE_RETRY_AFTER})
+
+    @app.errorhandler(DBAPIError)
+    def _dbapi_error(error):
+        if error.connection_invalidated:  # the connection died under the statement
+            return _database_unavailable(error)
+        return _unexpected(error)
 
     @app.errorhandler(Exception)
     def _unexpected(error):

@@ -178,3 +178,26 @@ class GeocodeCache(Base):
     district_code: Mapped[str | None] = mapped_column(String(6))
     street: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """One write to the registry: who, when, what it changed and from which request.
+
+    Entries are only ever inserted (the migration's triggers refuse UPDATE and DELETE).
+    """
+
+    __tablename__ = "audit_entry"
+
+    # An integer key orders entries written in the same instant (an import's rows).
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    key_id: Mapped[str] = mapped_column(String(36), index=True)  # an ApiKey id, or "cli"
+    action: Mapped[str] = mapped_column(String(16))  # create, update, delete, import
+    # No foreign key: the entries of a deleted facility stay. Null for an import's summary.
+    facility_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    request_id: Mapped[str | None] = mapped_column(String(100))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)

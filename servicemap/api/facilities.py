@@ -8,6 +8,7 @@ from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from ..audit import record, snapshot
 from ..auth import check_district, key_required
 from ..errors import Problem
 from ..extensions import db
@@ -75,6 +76,8 @@ def create(data: dict):
     apply_changes(facility, data)
     check_district(facility.district_code)  # as given, or as found from the location
     db.session.add(facility)
+    db.session.flush()
+    record("create", facility, None, snapshot(facility))
     db.session.commit()
     return _answer(facility, (data.get("location") or {}).get("coordsys", "wgs84"), 201)
 
@@ -99,8 +102,13 @@ def update(changes: dict, facility_id: str):
     facility = get_facility(facility_id, for_update=True)
     _check_if_match(facility)
     check_district(facility.district_code)
+    before = snapshot(facility)
     apply_changes(facility, changes)
-    check_district(facility.district_code)
+    check_district(facility.district_code)  # the final district, given or derived
+    db.session.flush()
+    after = snapshot(facility)
+    if after != before:  # a PATCH that changes nothing writes nothing
+        record("update", facility, before, after)
     db.session.commit()
     return _answer(facility, (changes.get("location") or {}).get("coordsys", "wgs84"))
 
@@ -113,5 +121,6 @@ def delete(facility_id: str):
     facility = get_facility(facility_id, for_update=True)
     _check_if_match(facility)
     check_district(facility.district_code)
+    record("delete", facility, snapshot(facility), None)
     db.session.delete(facility)
     db.session.commit()

@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from ..errors import Problem
 from ..extensions import db
+from ..observability import metrics_response
 from ..schemas import ApiRootSchema
 
 blp = Blueprint("root", __name__, description="Service information 服务信息")
@@ -41,3 +42,10 @@ def readyz():
         raise Problem(503, f"The database is unreachable: {type(exc).__name__}.",
                       headers={"Retry-After": "5"}) from None
     return {"status": "ok", "database": db.engine.dialect.name}
+
+
+@blp.route("/metrics")
+@blp.response(200, {"type": "string"}, content_type="text/plain")
+def metrics():
+    """Prometheus metrics: requests and latency by endpoint and status, database pool."""
+    return metrics_response()

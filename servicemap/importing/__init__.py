@@ -8,10 +8,11 @@ from dataclasses import asdict, dataclass, field
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from ..audit import record_import, snapshot
 from ..errors import Problem, flatten_messages
 from ..extensions import db
 from ..geo.coordsys import to_wgs84
-from ..models import Facility
+from ..models import Facility, utcnow
 from ..registry import FACILITY_COLUMNS, apply_changes, bulk_insert, present
 from ..schemas import FacilityInSchema
 from .readers import EXTENSIONS, MEDIA_TYPES, XLSX, SourceRow, UnreadableFile, read_file
@@ -59,12 +60,16 @@ def import_facilities(data: bytes, fmt: str, *, dry_run: bool, coordsys: str | N
         raise Problem(413, f"The file has {len(source.rows)} rows; at most {max_rows} at once.")
     planned = _validate(source.rows, report)
     try:
-        new = _apply(planned, report, progress)
+        new, changed = _apply(planned, report, progress)
         if dry_run or not report.accepted:
             db.session.rollback()
             return report
         db.session.flush()
+        now = utcnow()
+        for facility in new:
+            facility.created_at = facility.updated_at = now
         bulk_insert(db.session.connection(), (_record(f) for f in new))
+        _audit(report, new, changed)
         # Rows whose address could not be geocoded: remembered for `flask geocode --pending`.
         db.session.add_all(f.geocode_pending for f in new if f.geocode_pending is not None)
         db.session.commit()
@@ -110,15 +115,17 @@ def _existing_keys() -> tuple[dict, dict]:
             {(r.name, r.address or ""): r.id for r in rows})
 
 
-def _apply(planned: list[tuple], report: ImportReport, progress) -> list[Facility]:
-    """Apply each row to its facility (new or stored); returns the new ones."""
+def _apply(planned: list[tuple], report: ImportReport,
+           progress) -> tuple[list[Facility], list[tuple[dict, Facility]]]:
+    """Apply each row to its facility (new or stored); returns the new ones, and the stored
+    ones that changed with how each looked before."""
     ids = [match for _row, _data, match in planned if match is not None]
     stored = {}
     for start in range(0, len(ids), 5000):
         chunk = ids[start:start + 5000]
         stored.update((f.id, f) for f in db.session.scalars(
             select(Facility).where(Facility.id.in_(chunk))))
-    new = []
+    new, changed = [], []
     for row, loaded, match in planned:
         facility = stored.get(match) if match else Facility(id=uuid.uuid4(), service_rows=[])
         before = present(facility) if match else None
@@ -140,10 +147,20 @@ def _apply(planned: list[tuple], report: ImportReport, progress) -> list[Facilit
             db.session.expire(facility)  # no version bump for an unchanged row
             report.unchanged += 1
         else:
+            changed.append((before, facility))
             report.updated += 1
         if progress:
             progress(1)
-    return new
+    return new, changed
+
+
+def _audit(report: ImportReport, new: list[Facility],
+           changed: list[tuple[dict, Facility]]) -> None:
+    """One summary entry with the counts, and one entry per created or updated facility."""
+    summary = {"format": report.format, "rows": report.rows, "created": report.created,
+               "updated": report.updated, "unchanged": report.unchanged}
+    record_import(summary, [(None, snapshot(f)) for f in new]
+                  + [({**before, "id": str(before["id"])}, snapshot(f)) for before, f in changed])
 
 
 def _changes(loaded: dict, facility: Facility) -> dict:

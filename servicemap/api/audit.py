@@ -1,0 +1,65 @@
+"""/api/v1/audit: administrators read the log of writes; nothing can change it."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..audit import list_entries, present_entry
+from ..auth import key_required
+from ..errors import Problem
+from ..registry import SHANGHAI
+
+blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
+                description="The audit log of writes 操作日志 (admin keys only)")
+
+ACTIONS = ("create", "update", "delete", "import")
+
+
+class AuditQuerySchema(Schema):
+    facility_id = fields.UUID()
+    key_id = fields.String(validate=validate.Length(1, 36),
+                           metadata={"description": 'An API key id, or "cli"'})
+    action = fields.String(validate=validate.OneOf(ACTIONS))
+    since = fields.AwareDateTime(default_timezone=SHANGHAI, metadata={
+        "description": "ISO 8601, inclusive; without an offset, Asia/Shanghai"})
+    until = fields.AwareDateTime(default_timezone=SHANGHAI, metadata={
+        "description": "ISO 8601, inclusive; without an offset, Asia/Shanghai"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+
+
+class AuditEntrySchema(Schema):
+    id = fields.UUID()
+    at = fields.DateTime()
+    key_id = fields.String(metadata={"description": 'The API key that wrote, or "cli"'})
+    action = fields.String(metadata={"enum": list(ACTIONS)})
+    facility_id = fields.UUID(allow_none=True, metadata={
+        "description": "Null for the summary entry of an import"})
+    request_id = fields.String(allow_none=True)
+    before = fields.Dict(allow_none=True, metadata={
+        "description": "The facility as it was (null when created)"})
+    after = fields.Dict(allow_none=True, metadata={
+        "description": "The facility as it became (null when deleted); an import's counts"})
+
+
+class AuditPageSchema(Schema):
+    items = fields.List(fields.Nested(AuditEntrySchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+@blp.route("")
+@key_required
+@blp.arguments(AuditQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, AuditPageSchema)
+@blp.doc(security=[{"bearer": []}])
+def list_(page: int, per_page: int, **filters):
+    """List audit entries, newest first (admin)."""
+    if g.api_key.role != "admin":
+        raise Problem(403, "Only admin keys may read the audit log.")
+    items, total = list_entries(filters, page, per_page)
+    return {"items": [present_entry(e) for e in items], "page": page, "per_page": per_page,
+            "total": total}
