@@ -11,6 +11,7 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
+from .audit import record, snapshot
 from .database import InitLock, is_initialised, upgrade
 from .errors import Problem
 from .extensions import db
@@ -36,7 +37,7 @@ class SeedError(Exception):
 def seed_facilities() -> SeedReport:
     """(Re)load seeds/facilities.csv by external_id in one transaction; safe to repeat."""
     path = current_app.config["SERVICEMAP"].seeds_dir / "facilities.csv"
-    report, schema = SeedReport(), FacilityInSchema()
+    report, schema, changed = SeedReport(), FacilityInSchema(), []
     existing = {f.external_id: f for f in db.session.scalars(
         select(Facility).where(Facility.external_id.is_not(None)))}
     with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -55,13 +56,23 @@ def seed_facilities() -> SeedReport:
                 db.session.add(facility)
                 existing[facility.external_id] = facility
                 report.created += 1
+                changed.append(("create", facility, None))
             elif _changed(before, present(facility)):
                 report.updated += 1
+                changed.append(("update", facility, snapshot_of(before)))
             else:
                 db.session.expire(facility)  # drop the no-op assignments: no version bump
                 report.unchanged += 1
+    db.session.flush()
+    for action, facility, before in changed:  # audited as the command line's writes
+        record(action, facility, before, snapshot(facility))
     db.session.commit()
     return report
+
+
+def snapshot_of(shown: dict) -> dict:
+    """A present() dict in JSON types, as audit entries keep it."""
+    return {**shown, "id": str(shown["id"])}
 
 
 def _changed(before: dict, after: dict) -> bool:

@@ -309,3 +309,10 @@ def test_an_editors_write_is_recorded_under_the_editors_key(client, app, make_ke
     editor = make_key("editor", ("500109",))
     create(client, editor)
     assert entries(client, admin)["items"][0]["key_id"] == key_id(app, editor)
+
+
+def test_seeding_is_audited_as_command_line_writes(runner, client, admin):
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    entries = client.get("/api/v1/audit?action=create&per_page=100", headers=admin).json
+    assert entries["total"] >= 60
+    assert {item["key_id"] for item in entries["items"]} == {"cli"}

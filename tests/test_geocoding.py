@@ -296,6 +296,10 @@ def test_a_failing_geocoder_keeps_the_facility_as_a_draft_until_geocode_pending(
     assert located["location"] == {"lat": 29.8211, "lon": 106.4201, "coordsys": "wgs84",
                                    "precision": "exact", "source": "geocoder:amap"}
     assert body["name"] in nearest_names(client, *TIANSHENG)
+    audit = client.get(f"/api/v1/audit?facility_id={body['id']}&action=update",
+                       headers=admin).json["items"]
+    assert [(e["key_id"], e["before"]["status"], e["after"]["status"]) for e in audit] == [
+        ("cli", "draft", "active")]
 
 
 def test_no_answer_or_an_answer_elsewhere_leaves_the_facility_pending(app, client, admin,

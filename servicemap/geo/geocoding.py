@@ -278,14 +278,20 @@ def pending_ids() -> list:
 
 def retry_pending(ids: list, batch_size: int = 50, advance=None) -> tuple[int, int]:
     """Geocode the given pending facilities again, committing per batch; (located, pending)."""
+    from ..audit import record, snapshot  # audit reads the registry, which calls locate()
+
     located = 0
     for start in range(0, len(ids), batch_size):
         batch = db.session.scalars(select(Facility).options(
             selectinload(Facility.geocode_pending)).where(
             Facility.id.in_(ids[start:start + batch_size]))).all()
         for facility in batch:
+            before = snapshot(facility)
             locate(facility)
             located += facility.geocode_pending is None
+            if facility.geocode_pending is None:
+                db.session.flush()
+                record("update", facility, before, snapshot(facility))
         db.session.commit()
         if advance:
             advance(len(ids[start:start + batch_size]))
