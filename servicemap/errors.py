@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
+import psycopg
 from flask import Flask, Response, json
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -115,6 +117,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
     @app.errorhandler(PoolTimeoutError)
+    # The same failures raised by the drivers themselves (the nearest search uses the
+    # driver's cursor directly).
+    @app.errorhandler(psycopg.OperationalError)
+    @app.errorhandler(psycopg.InterfaceError)
+    @app.errorhandler(sqlite3.OperationalError)
     def _database_unavailable(error):
         # Connection refused, lost, timed out or locked: the client may try again shortly.
         log.error("database unavailable: %s", type(getattr(error, "orig", error)).__name__)

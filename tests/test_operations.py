@@ -309,3 +309,23 @@ def test_postgresql_statements_have_a_bounded_time(postgres_url, tmp_path):
     with app.app_context():
         assert db.session.scalar(text("SHOW statement_timeout")) == "1500ms"
     app.extensions["servicemap.db"].kw["bind"].dispose()
+
+
+@pytest.mark.parametrize("error", ["psycopg", "sqlite3"])
+def test_a_driver_error_during_the_search_is_503_not_500(client, monkeypatch, error):
+    import sqlite3
+
+    import psycopg
+
+    from servicemap.api import nearest as nearest_api
+
+    failure = (psycopg.OperationalError("the database system is shutting down")
+               if error == "psycopg" else sqlite3.OperationalError("database is locked"))
+
+    def down(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(nearest_api, "nearest", down)
+    response = client.get("/api/v1/facilities/nearest?lat=29.8&lon=106.4")
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert response.mimetype == "application/problem+json"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlencode
 
 from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
@@ -62,12 +63,30 @@ def list_(page: int, per_page: int | None, coordsys: str, **filters):
         raise Problem(422, "per_page is too large.",
                       {"per_page": [f"Must be at most {config.per_page_max}."]})
     items, total = list_facilities(filters, page, per_page)
-    return {"items": [present(f, coordsys) for f in items], "page": page,
+    body = {"items": [present(f, coordsys) for f in items], "page": page,
             "per_page": per_page, "total": total}
+    return body, 200, {"Link": _page_links(page, per_page, total)}
+
+
+def _page_links(page: int, per_page: int, total: int) -> str:
+    """RFC 8288 links to the other pages, keeping every filter the client sent."""
+    last = max(1, -(-total // per_page))
+    pages = {"first": 1, "last": last}
+    if page > 1:
+        pages["prev"] = min(page - 1, last)
+    if page < last:
+        pages["next"] = page + 1
+    links = []
+    for rel, number in pages.items():
+        query = request.args.copy()
+        query["page"], query["per_page"] = str(number), str(per_page)
+        links.append(f'<{request.path}?{urlencode(list(query.items(multi=True)))}>; rel="{rel}"')
+    return ", ".join(links)
 
 
 @blp.route("", methods=["POST"])
 @key_required
+@blp.doc(security=[{"bearer": []}])
 @blp.arguments(FacilityInSchema)
 @blp.response(201, FacilitySchema, headers={"Location": {"schema": {"type": "string"}}})
 def create(data: dict):
@@ -95,6 +114,7 @@ def get(facility_id: str, coordsys: str):
 
 @blp.route("/<facility_id>", methods=["PATCH"])
 @key_required
+@blp.doc(security=[{"bearer": []}])
 @blp.arguments(FacilityPatchSchema(partial=True))
 @blp.response(200, FacilitySchema)
 def update(changes: dict, facility_id: str):
@@ -115,6 +135,7 @@ def update(changes: dict, facility_id: str):
 
 @blp.route("/<facility_id>", methods=["DELETE"])
 @key_required
+@blp.doc(security=[{"bearer": []}])
 @blp.response(204)
 def delete(facility_id: str):
     """Delete a facility."""
