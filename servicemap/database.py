@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -89,8 +90,14 @@ class Database:
     @staticmethod
     def _close_session(_exc) -> None:
         session = g.pop("db_session", None)
-        if session is not None:
+        if session is None:
+            return
+        try:
             session.close()
+        except DBAPIError:
+            # The connection died (a database restart): the request's answer is already a
+            # 503; drop the connection instead of turning teardown into a 500.
+            session.invalidate()
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:

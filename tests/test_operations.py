@@ -329,3 +329,16 @@ def test_a_driver_error_during_the_search_is_503_not_500(client, monkeypatch, er
     response = client.get("/api/v1/facilities/nearest?lat=29.8&lon=106.4")
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert response.mimetype == "application/problem+json"
+
+
+def test_a_connection_lost_at_teardown_does_not_turn_the_answer_into_a_500(client, app,
+                                                                          monkeypatch):
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    def lost(self):
+        raise OperationalError("ROLLBACK", {}, Exception("the connection is lost"))
+
+    monkeypatch.setattr(Session, "close", lost)
+    response = client.get("/api/v1/facilities")
+    assert response.status_code == 200
