@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import (
+    INCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from .districts import find_district
 from .geo.coordsys import COORDSYS
@@ -15,6 +23,9 @@ TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
 class ProblemSchema(Schema):
     """An RFC 9457 problem, as every error is returned."""
+
+    class Meta:
+        unknown = INCLUDE  # extension members (RFC 9457 §3.2), e.g. an import's report
 
     type = fields.String(metadata={"example": "about:blank"})
     title = fields.String(metadata={"example": "Unprocessable Entity"})

@@ -26,7 +26,7 @@ class AuditQuerySchema(Schema):
         "description": "ISO 8601, inclusive; without an offset, Asia/Shanghai"})
     until = fields.AwareDateTime(default_timezone=SHANGHAI, metadata={
         "description": "ISO 8601, inclusive; without an offset, Asia/Shanghai"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 1_000_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
 

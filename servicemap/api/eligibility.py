@@ -48,9 +48,16 @@ class RecommendationRequestSchema(EligibilityRequestSchema):
 
 class ResultSchema(Schema):
     program = fields.String()
+    name_zh = fields.String()
+    name_en = fields.String()
     status = fields.String(metadata={"enum": ["eligible", "ineligible", "unknown"]})
+    class_ = fields.String(data_key="class", allow_none=True,
+                           metadata={"description": "The class of benefit, when graded"})
     criteria = fields.List(fields.Dict())
     missing_facts = fields.List(fields.String())
+    benefit = fields.Dict(metadata={"description": "text_zh, text_en, amount, unit, source"})
+    delivered_by = fields.Dict(metadata={"description": "The kinds and services that deliver it"})
+    source = fields.Dict(metadata={"description": "The policy document: title, number, url"})
 
 
 class EligibilitySchema(Schema):

@@ -10,8 +10,10 @@ from marshmallow import Schema, fields, validate
 
 from ..auth import key_required
 from ..errors import Problem
+from ..extensions import PROBLEM_JSON
 from ..geo.coordsys import COORDSYS
 from ..importing import EXTENSIONS, MEDIA_TYPES, UnreadableFile, import_facilities
+from ..schemas import ProblemSchema
 
 blp = Blueprint("imports", __name__, url_prefix="/api/v1/imports",
                 description="Bulk import 批量导入")
@@ -41,6 +43,12 @@ class ImportReportSchema(Schema):
     unknown_columns = fields.List(fields.String())
 
 
+class ImportProblemSchema(ProblemSchema):
+    """A refused import: the problem, and the report of what was wrong."""
+
+    report = fields.Nested(ImportReportSchema)
+
+
 @blp.before_request
 def _allow_large_files():
     request.max_content_length = current_app.config["SERVICEMAP"].max_import_bytes
@@ -66,8 +74,11 @@ def _upload() -> tuple[bytes, str]:
 
 @blp.route("", methods=["POST"])
 @key_required
+@blp.doc(security=[{"bearer": []}])
 @blp.arguments(ImportQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, ImportReportSchema)
+@blp.alt_response(422, schema=ImportProblemSchema, content_type=PROBLEM_JSON,
+                  description="Invalid input, or rows that cannot be imported (nothing written)")
 @blp.doc(requestBody={"content": {t: {"schema": {"type": "string", "format": "binary"}}
                                   for t in [*MEDIA_TYPES, "multipart/form-data"]}})
 def create(dry_run: bool, coordsys: str | None = None):

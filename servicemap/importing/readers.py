@@ -145,6 +145,8 @@ def _json_item(item, coordsys: str | None) -> dict:
 
 
 def _geojson(document: dict, coordsys: str | None) -> SourceFile:
+    if not isinstance(document, dict):
+        raise UnreadableFile("expected a GeoJSON object: a FeatureCollection or a Feature")
     if document.get("type") == "Feature":
         features = [document]
     else:
