@@ -84,9 +84,13 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+DEV_SERVER_REQUEST_LINE = re.compile(r'"[A-Z]+ \S+ HTTP/[0-9.]+" \d{3} ')
+
+
 def _not_a_dev_server_request_line(record: logging.LogRecord) -> bool:
-    # The development server's own request line has the query string; ours replaces it.
-    return record.msg != '"%s" %s %s'
+    # The development server's own request line (formatted before it is logged) has the
+    # query string, which for /nearest is where a resident is; ours replaces it.
+    return not DEV_SERVER_REQUEST_LINE.search(record.getMessage())
 
 
 def configure_logging(level: str) -> None:

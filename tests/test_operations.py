@@ -342,3 +342,17 @@ def test_a_connection_lost_at_teardown_does_not_turn_the_answer_into_a_500(clien
     monkeypatch.setattr(Session, "close", lost)
     response = client.get("/api/v1/facilities")
     assert response.status_code == 200
+
+
+def test_the_development_servers_request_line_with_its_query_string_is_not_logged():
+    import logging
+
+    from servicemap.observability import _not_a_dev_server_request_line
+
+    def record(message: str) -> logging.LogRecord:
+        return logging.LogRecord("werkzeug", logging.INFO, "", 0, message, None, None)
+
+    line = ('127.0.0.1 - - [24/Nov/2026 23:34:15] '
+            '"GET /api/v1/facilities/nearest?lat=29.8&lon=106.4 HTTP/1.1" 200 -')
+    assert not _not_a_dev_server_request_line(record(line))
+    assert _not_a_dev_server_request_line(record("Press CTRL+C to quit"))
