@@ -183,11 +183,16 @@ class FacilitySchema(Schema):
                                          "example": "2026-11-24T09:00:00+08:00"})
 
 
-class FacilityPageSchema(Schema):
-    items = fields.List(fields.Nested(FacilitySchema))
+class PageSchema(Schema):
+    """The paging fields of every list: the items themselves are added by each list."""
+
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
+
+
+class FacilityPageSchema(PageSchema):
+    items = fields.List(fields.Nested(FacilitySchema))
 
 
 class FacilityQuerySchema(Schema):

@@ -10,6 +10,7 @@ from ..audit import list_entries, present_entry
 from ..auth import key_required
 from ..errors import Problem
 from ..registry import SHANGHAI
+from ..schemas import PageSchema
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
                 description="The audit log of writes 操作日志 (admin keys only)")
@@ -44,11 +45,8 @@ class AuditEntrySchema(Schema):
         "description": "The facility as it became (null when deleted); an import's counts"})
 
 
-class AuditPageSchema(Schema):
+class AuditPageSchema(PageSchema):
     items = fields.List(fields.Nested(AuditEntrySchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
 
 
 @blp.route("")
