@@ -40,6 +40,12 @@ def snapshot(facility: Facility) -> dict:
     return {**shown, "id": str(shown["id"])}
 
 
+def unchanged(before: dict, after: dict) -> bool:
+    """Two snapshots show the same facility, whatever their updated_at says."""
+    return ({k: v for k, v in before.items() if k != "updated_at"}
+            == {k: v for k, v in after.items() if k != "updated_at"})
+
+
 def record(action: str, facility: Facility, before: dict | None, after: dict | None) -> None:
     """Add one entry to the current transaction (flush first, so `after` is as stored)."""
     db.session.add(AuditEntry(at=utcnow(), key_id=current_actor(), action=action,

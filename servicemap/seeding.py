@@ -11,12 +11,12 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from .audit import record, snapshot
+from .audit import record, snapshot, unchanged
 from .database import InitLock, is_initialised, upgrade
 from .errors import Problem
 from .extensions import db
 from .models import Facility
-from .registry import apply_changes, present
+from .registry import apply_changes
 from .schemas import FacilityInSchema
 from .spreadsheet import CellError, row_to_facility
 
@@ -45,7 +45,7 @@ def seed_facilities() -> SeedReport:
             try:
                 data = schema.load(row_to_facility(row, precision="street"))
                 facility = existing.get(data["external_id"])
-                before = present(facility) if facility else None
+                before = snapshot(facility) if facility else None
                 facility = facility or Facility(id=uuid.uuid4(), service_rows=[])
                 apply_changes(facility, data)
                 facility.location_source = "import"
@@ -57,9 +57,9 @@ def seed_facilities() -> SeedReport:
                 existing[facility.external_id] = facility
                 report.created += 1
                 changed.append(("create", facility, None))
-            elif _changed(before, present(facility)):
+            elif not unchanged(before, snapshot(facility)):
                 report.updated += 1
-                changed.append(("update", facility, snapshot_of(before)))
+                changed.append(("update", facility, before))
             else:
                 db.session.expire(facility)  # drop the no-op assignments: no version bump
                 report.unchanged += 1
@@ -68,17 +68,6 @@ def seed_facilities() -> SeedReport:
         record(action, facility, before, snapshot(facility))
     db.session.commit()
     return report
-
-
-def snapshot_of(shown: dict) -> dict:
-    """A present() dict in JSON types, as audit entries keep it."""
-    return {**shown, "id": str(shown["id"])}
-
-
-def _changed(before: dict, after: dict) -> bool:
-    ignore = {"updated_at"}
-    return {k: v for k, v in before.items() if k not in ignore} != {
-        k: v for k, v in after.items() if k not in ignore}
 
 
 def _describe(exc: Exception) -> str:

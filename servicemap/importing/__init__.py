@@ -8,12 +8,12 @@ from dataclasses import asdict, dataclass, field
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from ..audit import record_import, snapshot
+from ..audit import record_import, snapshot, unchanged
 from ..errors import Problem, flatten_messages
 from ..extensions import db
 from ..geo.coordsys import to_wgs84
 from ..models import Facility, utcnow
-from ..registry import FACILITY_COLUMNS, apply_changes, bulk_insert, present
+from ..registry import FACILITY_COLUMNS, apply_changes, bulk_insert
 from ..schemas import FacilityInSchema
 from .readers import EXTENSIONS, MEDIA_TYPES, XLSX, SourceRow, UnreadableFile, read_file
 
@@ -128,7 +128,7 @@ def _apply(planned: list[tuple], report: ImportReport,
     new, changed = [], []
     for row, loaded, match in planned:
         facility = stored.get(match) if match else Facility(id=uuid.uuid4(), service_rows=[])
-        before = present(facility) if match else None
+        before = snapshot(facility) if match else None
         try:
             with db.session.no_autoflush:
                 # _validate matched every external_id against the registry and the file.
@@ -143,7 +143,7 @@ def _apply(planned: list[tuple], report: ImportReport,
         if before is None:
             new.append(facility)
             report.created += 1
-        elif _same(before, present(facility)):
+        elif unchanged(before, snapshot(facility)):
             db.session.expire(facility)  # no version bump for an unchanged row
             report.unchanged += 1
         else:
@@ -160,7 +160,7 @@ def _audit(report: ImportReport, new: list[Facility],
     summary = {"format": report.format, "rows": report.rows, "created": report.created,
                "updated": report.updated, "unchanged": report.unchanged}
     record_import(summary, [(None, snapshot(f)) for f in new]
-                  + [({**before, "id": str(before["id"])}, snapshot(f)) for before, f in changed])
+                  + [(before, snapshot(f)) for before, f in changed])
 
 
 def _changes(loaded: dict, facility: Facility) -> dict:
@@ -174,11 +174,6 @@ def _changes(loaded: dict, facility: Facility) -> dict:
         if abs(lat - facility.lat) < 1e-7 and abs(lon - facility.lon) < 1e-7:
             changes.pop("location")  # same point: keep its precision and source
     return changes
-
-
-def _same(before: dict, after: dict) -> bool:
-    return {k: v for k, v in before.items() if k != "updated_at"} == {
-        k: v for k, v in after.items() if k != "updated_at"}
 
 
 def _record(facility: Facility) -> dict:
