@@ -45,11 +45,12 @@ def present(facility: Facility, coordsys: str = "wgs84") -> dict:
     }
 
 
-def present_many(ids: list[uuid.UUID], coordsys: str = "wgs84") -> dict[uuid.UUID, dict]:
-    """Several facilities as present() gives them, read with two Core queries (no ORM
-    objects): the nearest search's answer is most of its cost otherwise."""
+def present_hits(hits, coordsys: str = "wgs84") -> list[dict]:
+    """A nearest search's hits, in order, as present() gives them plus `distance_m`; read
+    with two Core queries (no ORM objects): otherwise most of the search's answer's cost."""
+    ids = [hit.id for hit in hits]
     if not ids:
-        return {}
+        return []
     table, services_table = Facility.__table__, FacilityService.__table__
     services: dict[uuid.UUID, list[str]] = {facility_id: [] for facility_id in ids}
     for facility_id, service in db.session.execute(select(
@@ -57,8 +58,9 @@ def present_many(ids: list[uuid.UUID], coordsys: str = "wgs84") -> dict[uuid.UUI
             services_table.c.facility_id.in_(ids))):
         services[facility_id].append(service)
     rows = db.session.execute(select(table).where(table.c.id.in_(ids))).mappings()
-    return {row["id"]: present(SimpleNamespace(**row, services=ordered_services(
+    shown = {row["id"]: present(SimpleNamespace(**row, services=ordered_services(
         services[row["id"]])), coordsys) for row in rows}
+    return [{**shown[hit.id], "distance_m": hit.distance_m} for hit in hits]
 
 
 def get_facility(facility_id: str, for_update: bool = False) -> Facility:

@@ -14,7 +14,7 @@ from ..errors import Problem
 from ..extensions import db
 from ..geo.coordsys import to_wgs84
 from ..geo.spatial import NearestQuery, nearest
-from ..registry import present_many
+from ..registry import present_hits
 from ..schemas import OriginSchema, PointSchema
 from . import require_json
 
@@ -130,14 +130,15 @@ def recommendations(body: dict):
     lat, lon = to_wgs84(location["lat"], location["lon"], location["coordsys"])
     answer = []
     for result in results:
+        if result["status"] not in ANSWERED:
+            continue
         query = NearestQuery(lat=lat, lon=lon, radius_m=body["radius_m"],
                              limit=body["limit"]).delivering(result["delivered_by"])
-        if result["status"] not in ANSWERED or query is None:
+        if query is None:  # a cash benefit: no facility delivers it
             continue
         hits = nearest(db.session.connection(), query)
-        found = present_many([hit.id for hit in hits], location["coordsys"])
-        answer.append({"program": result, "facilities": [
-            {**found[hit.id], "distance_m": hit.distance_m} for hit in hits]})
+        answer.append({"program": result,
+                       "facilities": present_hits(hits, location["coordsys"])})
     origin = {"lat": location["lat"], "lon": location["lon"], "coordsys": location["coordsys"]}
     return _json({"as_of": as_of.isoformat(), "origin": origin, "recommendations": answer})
 

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..geo.coordsys import to_wgs84
 from ..geo.spatial import NearestQuery, nearest
 from ..hours import SHANGHAI
-from ..registry import present_many
+from ..registry import present_hits
 from ..schemas import NearestQuerySchema, NearestSchema
 
 blp = Blueprint("nearest", __name__, url_prefix="/api/v1/facilities",
@@ -37,8 +37,7 @@ def nearest_facilities(args: dict):
     if "program" in args:
         query = _delivering(query, args["program"])
     hits = nearest(db.session.connection(), query) if query else []
-    facilities = present_many([hit.id for hit in hits], args["coordsys"])
-    items = [{**facilities[hit.id], "distance_m": hit.distance_m} for hit in hits]
+    items = present_hits(hits, args["coordsys"])
     origin = {"lat": args["lat"], "lon": args["lon"], "coordsys": args["coordsys"]}
     if request.accept_mimetypes.best_match(["application/json", GEOJSON]) == GEOJSON:
         return _feature_collection(origin, items)
