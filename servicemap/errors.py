@@ -33,6 +33,15 @@ class Problem(Exception):
         self.status, self.detail, self.errors, self.headers = status, detail, errors, headers or {}
         self.body = body or {}  # extension members, e.g. an import's report
 
+    @classmethod
+    def invalid(cls, errors: dict[str, list[str]]) -> Problem:
+        """422 for well-formed input with bad values, naming every field."""
+        return cls(422, invalid_detail(errors), errors)
+
+
+def invalid_detail(errors: dict) -> str:
+    return "Invalid value for: " + ", ".join(errors) + "."
+
 
 def problem_response(status: int, detail: str, errors: dict | None = None,
                      headers: dict | None = None, extra: dict | None = None) -> Response:
@@ -91,8 +100,7 @@ def from_http_exception(error: HTTPException) -> Response:
             errors.update(flatten_messages(location_messages))
         if error.code == 400:
             return problem_response(400, "The request body is not valid JSON.", errors, headers)
-        detail = "Invalid value for: " + ", ".join(errors) + "."
-        return problem_response(error.code, detail, errors, headers)
+        return problem_response(error.code, invalid_detail(errors), errors, headers)
     return problem_response(error.code or 500, error.description or "", None, headers)
 
 

@@ -160,7 +160,7 @@ def check_consistency(facility: Facility, keys_checked: bool = False) -> None:
             raise Problem(409, f"external_id {facility.external_id!r} is already used by "
                                f"facility {clash}.", {"external_id": ["Already in use."]})
     if errors:
-        raise Problem(422, "Invalid value for: " + ", ".join(errors) + ".", errors)
+        raise Problem.invalid(errors)
 
 
 def bulk_insert(connection, records, batch_size: int = 20_000) -> int:

@@ -107,7 +107,7 @@ def _evaluate(body: dict) -> tuple:
         person = validate_person(body["person"], as_of)
     except FactError as exc:
         errors = {f"person.{name}": messages for name, messages in exc.errors.items()}
-        raise Problem(422, "Invalid value for: " + ", ".join(errors) + ".", errors) from None
+        raise Problem.invalid(errors) from None
     return as_of, catalogue().evaluate(person, as_of)
 
 
