@@ -54,7 +54,7 @@ class NearestQuery:
         return replace(self, kinds=kinds, services=services, inclusive=inclusive)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Hit:
     distance_m: float
     id: uuid.UUID
