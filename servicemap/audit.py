@@ -50,12 +50,13 @@ def record(action: str, facility: Facility, before: dict | None, after: dict | N
                               before=before, after=after))
 
 
-def record_import(summary: dict, changes: list[tuple[dict | None, dict]]) -> None:
-    """An import's entries in bulk: a summary (counts) and one per created or updated row."""
+def record_import(summary: dict | None, changes: list[tuple[dict | None, dict]]) -> None:
+    """An import's entries in bulk: one per created or updated row and, when given, the
+    summary (counts). An import in batches records its summary last, once."""
     common = {"at": utcnow(), "key_id": current_actor(), "action": "import",
               "request_id": current_request_id()}
     rows = [{**common, "id": uuid.uuid4(), "facility_id": None, "before": None,
-             "after": summary}]
+             "after": summary}] if summary is not None else []
     rows.extend({**common, "id": uuid.uuid4(), "facility_id": uuid.UUID(after["id"]),
                  "before": before, "after": after} for before, after in changes)
     # Core executemany, not ORM objects: an import of 100,000 rows writes as many entries.

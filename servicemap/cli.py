@@ -17,7 +17,7 @@ from .districts import find_district
 from .extensions import db
 from .geo.coordsys import COORDSYS
 from .geo.geocoding import pending_ids, retry_pending
-from .importing import EXTENSIONS, UnreadableFile, import_facilities
+from .importing import EXTENSIONS, FileTooLarge, UnreadableFile, import_facilities
 from .models import ApiKey
 from .seeding import SeedError, seed_facilities
 from .vocabulary import ROLES
@@ -163,7 +163,7 @@ def import_command(path: Path, dry_run: bool, coordsys: str | None):
         try:
             report = import_facilities(data, fmt, dry_run=dry_run, coordsys=coordsys,
                                        progress=bar.update)
-        except UnreadableFile as exc:
+        except (UnreadableFile, FileTooLarge) as exc:
             raise click.ClickException(f"{path}: {exc}") from None
     for problem in report.invalid:
         click.echo(f"{path}:{problem['line']}: {problem['column']}: {problem['reason']}",

@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, func, inspect, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -81,11 +81,26 @@ class Database:
             factory = current_app.extensions["servicemap.db"]
             engine = factory.kw["bind"]
             if (engine.dialect.name == "sqlite" and has_request_context()
-                    and request.method in WRITE_METHODS):
+                    and request.method in WRITE_METHODS
+                    and not g.get("write_lock_deferred")):
                 g.db_session = factory(bind=engine.execution_options(sqlite_begin="IMMEDIATE"))
             else:
                 g.db_session = factory()
         return g.db_session
+
+    def begin_serialised_write(self, lock_id: int) -> None:
+        """End the session's transaction and begin one that holds, until it ends, SQLite's
+        write lock (BEGIN IMMEDIATE) or PostgreSQL's advisory lock `lock_id`, so that writers
+        taking the same lock queue and each reads what the one before committed.
+
+        For writers that read and check much before they write (imports): their requests
+        set g.write_lock_deferred, so the lock is taken here and not at their first query.
+        """
+        session = self.session
+        session.commit()  # nothing is pending: the caller has only read so far
+        connection = session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(lock_id)))
 
     @staticmethod
     def _close_session(_exc) -> None:

@@ -118,8 +118,11 @@ def register_error_handlers(app: Flask) -> None:
         return problem_response(412, "The facility was changed by someone else; fetch it again.")
 
     @app.errorhandler(IntegrityError)
+    # The drivers' own, from bulk writes on their cursors (COPY on PostgreSQL).
+    @app.errorhandler(psycopg.IntegrityError)
+    @app.errorhandler(sqlite3.IntegrityError)
     def _integrity(error):
-        log.warning("integrity error: %s", error.orig)
+        log.warning("integrity error: %s", type(getattr(error, "orig", error)).__name__)
         return problem_response(409, "The change conflicts with data already stored.")
 
     @app.errorhandler(OperationalError)

@@ -20,7 +20,7 @@ COLUMNS = list(CHINESE_HEADERS.values())
 WEEKDAYS_ZH = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7}
 TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes", "是", "y"}, {"false", "0", "no", "否", "n"}
 INTERVAL = re.compile(
-    r"^(?P<days>\S+)\s+(?P<opens>\d{1,2}:\d{2})\s*[-–~至]\s*(?P<closes>\d{1,2}:\d{2})$")
+    r"^(?P<days>\S+)\s+(?P<opens>[0-9]{1,2}:[0-9]{2})\s*[-–~至]\s*(?P<closes>[0-9]{1,2}:[0-9]{2})$")
 
 
 class CellError(ValueError):
@@ -49,6 +49,9 @@ def _kind(text: str) -> str:
     return _label_lookup(KINDS, text, "kind")
 
 
+DAY_RANGE = re.compile(r"([0-9]{1,2})(?:-([0-9]{1,2}))?")  # ASCII digits only: ² is no day
+
+
 def parse_days(text: str) -> list[int]:
     """'1-5,7' or 周一至周五 / 周六、周日 / 每天 -> ISO weekdays."""
     text = text.strip()
@@ -56,15 +59,18 @@ def parse_days(text: str) -> list[int]:
         return list(range(1, 8))
     text = re.sub(r"(周|星期)([一二三四五六日天])", lambda m: str(WEEKDAYS_ZH[m.group(2)]), text)
     text = text.replace("至", "-").replace("、", ",").replace("，", ",")
-    days: list[int] = []
+    days: set[int] = set()
     for part in text.split(","):
-        first, _, last = part.partition("-")
-        if not first.isdigit() or (last and not last.isdigit()):
+        match = DAY_RANGE.fullmatch(part.strip())
+        if match is None:
             raise CellError("opening_hours", f"cannot read the days {part!r}")
-        days.extend(range(int(first), int(last or first) + 1))
-    if not days or min(days) < 1 or max(days) > 7:
-        raise CellError("opening_hours", f"days must be 1 (Monday) to 7 (Sunday): {text!r}")
-    return sorted(set(days))
+        first, last = int(match[1]), int(match[2] or match[1])
+        # Checked before the range is expanded: 1-30000000 must not become a list.
+        if not 1 <= first <= last <= 7:
+            raise CellError("opening_hours",
+                            f"days must be 1 (Monday) to 7 (Sunday), in order: {text!r}")
+        days.update(range(first, last + 1))
+    return sorted(days)
 
 
 def parse_opening_hours(text: str) -> list[dict]:
@@ -148,7 +154,8 @@ def _number(row: dict[str, str], column: str) -> float:
 
 
 def facility_to_row(facility) -> dict[str, str]:
-    """A stored facility as a spreadsheet row (the contract's columns, WGS-84)."""
+    """A stored facility as a spreadsheet row (the contract's columns, WGS-84), every text
+    cell made safe to open in a spreadsheet (neutralise_text)."""
     def text(value) -> str:
         if value is None:
             return ""
@@ -156,7 +163,7 @@ def facility_to_row(facility) -> dict[str, str]:
             return "true" if value else "false"
         return str(value)
 
-    return {
+    row = {
         **{name: text(getattr(facility, name)) for name in (
             "external_id", "name", "name_en", "kind", "ownership", "inclusive", "status",
             "address", "district_code", "street", "lat", "lon", "phone", "capacity",
@@ -165,3 +172,25 @@ def facility_to_row(facility) -> dict[str, str]:
         "coordsys": "wgs84" if facility.lat is not None else "",
         "opening_hours": format_opening_hours(facility.opening_hours or []),
     }
+    return {name: value if name in NUMBER_COLUMNS else neutralise_text(value)
+            for name, value in row.items()}
+
+
+# Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection"):
+# an export puts a quote in front of such text, and of text that starts with a quote, so that
+# reading it back removes exactly the one quote the export added.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+QUOTED_STARTS = (*FORMULA_STARTS, "'")
+# Columns written from numbers: a minus sign there is a number, never a formula.
+NUMBER_COLUMNS = {"lat", "lon", "capacity", "vacancies", "age_months_min", "age_months_max",
+                  "service_radius_m"}
+
+
+def neutralise_text(text: str) -> str:
+    """Text as an exported cell: quoted when a spreadsheet would run it (see FORMULA_STARTS)."""
+    return "'" + text if text.startswith(QUOTED_STARTS) else text
+
+
+def restore_text(cell: str) -> str:
+    """The inverse of neutralise_text, for a cell read from CSV or XLSX."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(QUOTED_STARTS) else cell

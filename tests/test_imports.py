@@ -177,7 +177,7 @@ def test_hsds_services_import_like_the_open_referral_examples(client, admin):
 
 def test_wrong_type_unreadable_file_and_roles(client, admin, make_key):
     assert_problem(post(client, admin, b"<xml/>", "application/xml"), 415)
-    assert_problem(post(client, admin, b"\xff\xfe\x00garbage", "text/csv"), 400)
+    assert_problem(post(client, admin, b"\xff\xfe\x00garbage", "text/csv"), 422, "line 1")
     assert_problem(post(client, admin, b"{not json", "application/json"), 400)
     assert_problem(post(client, admin, b"not a zip", XLSX), 400)
     editor = make_key("editor", ("500109",))

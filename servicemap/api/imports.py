@@ -12,7 +12,14 @@ from ..auth import key_required
 from ..errors import Problem
 from ..extensions import PROBLEM_JSON
 from ..geo.coordsys import COORDSYS
-from ..importing import EXTENSIONS, MEDIA_TYPES, UnreadableFile, import_facilities
+from ..importing import (
+    EXTENSIONS,
+    MEDIA_TYPES,
+    FileTooLarge,
+    ReadLimits,
+    UnreadableFile,
+    import_facilities,
+)
 from ..schemas import ProblemSchema
 
 blp = Blueprint("imports", __name__, url_prefix="/api/v1/imports",
@@ -52,6 +59,9 @@ class ImportProblemSchema(ProblemSchema):
 @blp.before_request
 def _allow_large_files():
     request.max_content_length = current_app.config["SERVICEMAP"].max_import_bytes
+    # The file is read and checked before the write lock is taken (importing.py); a dry
+    # run never takes it, so other writers are not kept waiting by an upload.
+    g.write_lock_deferred = True
 
 
 def _upload() -> tuple[bytes, str]:
@@ -79,6 +89,8 @@ def _upload() -> tuple[bytes, str]:
 @blp.response(200, ImportReportSchema)
 @blp.alt_response(422, schema=ImportProblemSchema, content_type=PROBLEM_JSON,
                   description="Invalid input, or rows that cannot be imported (nothing written)")
+@blp.alt_response(413, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="More bytes or rows than an import may hold (nothing written)")
 @blp.doc(requestBody={"content": {t: {"schema": {"type": "string", "format": "binary"}}
                                   for t in [*MEDIA_TYPES, "multipart/form-data"]}})
 def create(dry_run: bool, coordsys: str | None = None):
@@ -86,10 +98,17 @@ def create(dry_run: bool, coordsys: str | None = None):
     if g.api_key.role != "admin":
         raise Problem(403, "Only admin keys may import.")
     data, fmt = _upload()
+    config = current_app.config["SERVICEMAP"]
     try:
         report = import_facilities(data, fmt, dry_run=dry_run, coordsys=coordsys,
-                                   max_rows=current_app.config["SERVICEMAP"].max_import_rows)
+                                   limits=ReadLimits(config.max_import_rows,
+                                                     config.max_import_bytes))
+    except FileTooLarge as exc:
+        raise Problem(413, str(exc)) from None
     except UnreadableFile as exc:
+        if exc.line is not None:  # a bad line in an otherwise readable file
+            raise Problem(422, f"The file cannot be read: {exc}",
+                          {f"line {exc.line}": [str(exc)]}) from None
         raise Problem(400, f"The file cannot be read: {exc}") from None
     if not dry_run and not report.accepted:
         raise Problem(422, _summary(report), _errors(report), body={"report": report.to_dict()})

@@ -1,7 +1,15 @@
-"""Bulk import: all rows valid or nothing written; upsert by external_id, else name+address."""
+"""Bulk import: all rows valid or nothing written; upsert by external_id, else name+address.
+
+An import runs in two passes so that the write lock is held only while writing: the file is
+read and every row validated first, with no transaction open for writing (a dry run never
+takes the lock); then, holding the write lock, rows are matched against the registry as it
+is now, applied and written in batches, and committed once. Between the passes each valid
+row is kept pickled, so memory stays a small multiple of the file's size.
+"""
 
 from __future__ import annotations
 
+import pickle
 import uuid
 from dataclasses import asdict, dataclass, field
 
@@ -15,15 +23,29 @@ from ..geo.coordsys import to_wgs84
 from ..models import Facility, utcnow
 from ..registry import FACILITY_COLUMNS, apply_changes, bulk_insert
 from ..schemas import FacilityInSchema
-from .readers import EXTENSIONS, MEDIA_TYPES, XLSX, SourceRow, UnreadableFile, read_file
+from .readers import (
+    EXTENSIONS,
+    MEDIA_TYPES,
+    NO_LIMITS,
+    XLSX,
+    FileTooLarge,
+    ReadLimits,
+    SourceFile,
+    UnreadableFile,
+    read_file,
+)
 
-__all__ = ["EXTENSIONS", "MEDIA_TYPES", "XLSX", "ImportReport", "UnreadableFile",
-           "import_facilities"]
+__all__ = ["EXTENSIONS", "MEDIA_TYPES", "XLSX", "FileTooLarge", "ImportReport", "ReadLimits",
+           "UnreadableFile", "import_facilities"]
 
 # A spreadsheet row is the whole record: an empty cell clears the field on update.
 CLEARABLE = ("external_id", "name_en", "ownership", "address", "street", "phone", "capacity",
              "vacancies", "age_months_min", "age_months_max", "fees", "service_radius_m",
              "district")
+# Rows applied and written together: bounds the ORM objects alive at once.
+BATCH_ROWS = 2000
+# PostgreSQL advisory lock that queues imports (any 64-bit number no other writer uses).
+IMPORT_LOCK_ID = 0x736D_696D_706F_7274  # "smimport"
 
 
 @dataclass
@@ -49,29 +71,37 @@ class ImportReport:
         return asdict(self)
 
 
+@dataclass
+class ValidRow:
+    """A row that passed validation, its loaded data pickled until the write pass."""
+
+    line: int
+    headers: dict[str, str]  # shared by every row of a table
+    key: tuple
+    loaded: bytes
+
+
 def import_facilities(data: bytes, fmt: str, *, dry_run: bool, coordsys: str | None = None,
-                      max_rows: int | None = None, progress=None) -> ImportReport:
-    """Validate every row, then (unless dry_run or anything is wrong) write them in the
-    current transaction and commit; on any problem nothing is written."""
-    source = read_file(data, fmt, coordsys)
-    report = ImportReport(source.format, dry_run, len(source.rows),
-                          unknown_columns=source.unknown_columns)
-    if max_rows is not None and len(source.rows) > max_rows:
-        raise Problem(413, f"The file has {len(source.rows)} rows; at most {max_rows} at once.")
-    planned = _validate(source.rows, report)
+                      limits: ReadLimits = NO_LIMITS, progress=None) -> ImportReport:
+    """Validate every row, then (unless dry_run or anything is wrong) write them in one
+    transaction holding the write lock; on any problem nothing is written.
+
+    Raises UnreadableFile or FileTooLarge for a file that cannot be taken as a whole.
+    """
+    source = read_file(data, fmt, coordsys, limits)
+    report = ImportReport(source.format, dry_run, unknown_columns=source.unknown_columns)
+    valid = _validate(source, report)
+    write = not dry_run and report.accepted
     try:
-        new, changed = _apply(planned, report, progress)
-        if dry_run or not report.accepted:
+        if write:
+            db.begin_serialised_write(IMPORT_LOCK_ID)
+        _apply(valid, report, write, progress)
+        if not write or not report.accepted:
             db.session.rollback()
             return report
-        db.session.flush()
-        now = utcnow()
-        for facility in new:
-            facility.created_at = facility.updated_at = now
-        bulk_insert(db.session.connection(), (_record(f) for f in new))
-        _audit(report, new, changed)
-        # Rows whose address could not be geocoded: remembered for `flask geocode --pending`.
-        db.session.add_all(f.geocode_pending for f in new if f.geocode_pending is not None)
+        summary = {"format": report.format, "rows": report.rows, "created": report.created,
+                   "updated": report.updated, "unchanged": report.unchanged}
+        record_import(summary, [])
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -79,12 +109,12 @@ def import_facilities(data: bytes, fmt: str, *, dry_run: bool, coordsys: str | N
     return report
 
 
-def _validate(rows: list[SourceRow], report: ImportReport) -> list[tuple]:
-    """(row, loaded data, id of the facility it updates or None) for each valid row."""
+def _validate(source: SourceFile, report: ImportReport) -> list[ValidRow]:
+    """Each valid row of the file, read once; problems go to the report. No database."""
     schema = FacilityInSchema()
-    by_external_id, by_name_address = _existing_keys()
-    planned, seen = [], {}
-    for row in rows:
+    valid, seen = [], {}
+    for row in source.rows:
+        report.rows += 1
         for column, reason in row.problems:
             report.problem(row.line, row.headers.get(column, column), reason)
         if row.data is None:
@@ -102,10 +132,8 @@ def _validate(rows: list[SourceRow], report: ImportReport) -> list[tuple]:
             report.problem(row.line, key[0], f"the same {key[0]} as line {seen[key]}")
             continue
         seen[key] = row.line
-        match = (by_external_id.get(key[1]) if key[0] == "external_id"
-                 else by_name_address.get(key[1]))
-        planned.append((row, loaded, match))
-    return planned
+        valid.append(ValidRow(row.line, row.headers, key, pickle.dumps(loaded, protocol=5)))
+    return valid
 
 
 def _existing_keys() -> tuple[dict, dict]:
@@ -115,52 +143,72 @@ def _existing_keys() -> tuple[dict, dict]:
             {(r.name, r.address or ""): r.id for r in rows})
 
 
-def _apply(planned: list[tuple], report: ImportReport,
-           progress) -> tuple[list[Facility], list[tuple[dict, Facility]]]:
-    """Apply each row to its facility (new or stored); returns the new ones, and the stored
-    ones that changed with how each looked before."""
-    ids = [match for _row, _data, match in planned if match is not None]
-    stored = {}
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
-        stored.update((f.id, f) for f in db.session.scalars(
-            select(Facility).where(Facility.id.in_(chunk))))
-    new, changed = [], []
-    for row, loaded, match in planned:
-        facility = stored.get(match) if match else Facility(id=uuid.uuid4(), service_rows=[])
-        before = snapshot(facility) if match else None
-        try:
-            with db.session.no_autoflush:
-                # _validate matched every external_id against the registry and the file.
-                apply_changes(facility, _changes(loaded, facility) if match else loaded,
-                              keys_checked=True)
-        except Problem as exc:
-            for column, reasons in (exc.errors or {"row": [exc.detail]}).items():
-                report.problem(row.line, row.headers.get(column, column), " ".join(reasons))
-            continue
-        if facility.location_source == "manual":
-            facility.location_source = "import"
-        if before is None:
-            new.append(facility)
-            report.created += 1
-        elif unchanged(before, snapshot(facility)):
-            db.session.expire(facility)  # no version bump for an unchanged row
-            report.unchanged += 1
-        else:
-            changed.append((before, facility))
-            report.updated += 1
-        if progress:
-            progress(1)
-    return new, changed
+def _apply(valid: list[ValidRow], report: ImportReport, write: bool, progress) -> None:
+    """Match each row against the registry as it is now, apply it, and (when `write`, and
+    while every row is fine) write it, batch by batch in the one open transaction."""
+    by_external_id, by_name_address = _existing_keys()
+    for start in range(0, len(valid), BATCH_ROWS):
+        batch = valid[start:start + BATCH_ROWS]
+        matches = [(by_external_id if row.key[0] == "external_id" else by_name_address
+                    ).get(row.key[1]) for row in batch]
+        stored = {f.id: f for f in db.session.scalars(select(Facility).where(
+            Facility.id.in_([m for m in matches if m is not None])))}
+        new, changed = [], []
+        for row, match in zip(batch, matches, strict=True):
+            outcome = _apply_row(row, stored.get(match) if match else None, report)
+            if outcome is not None:
+                (changed if outcome[0] else new).append(outcome)
+            if progress:
+                progress(1)
+        if write and report.accepted:
+            _write(new, changed)
+        for facility in stored.values():
+            db.session.expunge(facility)  # written (or not to be): free it
 
 
-def _audit(report: ImportReport, new: list[Facility],
-           changed: list[tuple[dict, Facility]]) -> None:
-    """One summary entry with the counts, and one entry per created or updated facility."""
-    summary = {"format": report.format, "rows": report.rows, "created": report.created,
-               "updated": report.updated, "unchanged": report.unchanged}
-    record_import(summary, [(None, snapshot(f)) for f in new]
+def _apply_row(row: ValidRow, facility: Facility | None,
+               report: ImportReport) -> tuple[dict | None, Facility] | None:
+    """(snapshot before or None for a new one, facility) when the row changes something."""
+    loaded = pickle.loads(row.loaded)
+    before = snapshot(facility) if facility else None
+    target = facility or Facility(id=uuid.uuid4(), service_rows=[])
+    try:
+        with db.session.no_autoflush:
+            # Keys were matched against the registry (under the write lock) and the file.
+            apply_changes(target, _changes(loaded, target) if facility else loaded,
+                          keys_checked=True)
+    except Problem as exc:
+        for column, reasons in (exc.errors or {"row": [exc.detail]}).items():
+            report.problem(row.line, row.headers.get(column, column), " ".join(reasons))
+        return None
+    if target.location_source == "manual":
+        target.location_source = "import"
+    if before is None:
+        report.created += 1
+        return None, target
+    if unchanged(before, snapshot(target)):
+        db.session.expire(target)  # no version bump for an unchanged row
+        report.unchanged += 1
+        return None
+    report.updated += 1
+    return before, target
+
+
+def _write(new: list[tuple[None, Facility]], changed: list[tuple[dict, Facility]]) -> None:
+    """One batch: updates flushed, new rows inserted in bulk, their audit entries added."""
+    db.session.flush()
+    now = utcnow()
+    for _none, facility in new:
+        facility.created_at = facility.updated_at = now
+    bulk_insert(db.session.connection(), (_record(f) for _none, f in new))
+    # Rows whose address could not be geocoded: remembered for `flask geocode --pending`.
+    pending = [f.geocode_pending for _none, f in new if f.geocode_pending is not None]
+    db.session.add_all(pending)
+    db.session.flush()
+    record_import(None, [(None, snapshot(f)) for _none, f in new]
                   + [(before, snapshot(f)) for before, f in changed])
+    for item in pending:
+        db.session.expunge(item)
 
 
 def _changes(loaded: dict, facility: Facility) -> dict:

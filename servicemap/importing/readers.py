@@ -1,14 +1,22 @@
 """Reading an uploaded file into rows of facility input: CSV (any encoding Excel writes),
-XLSX, JSON, GeoJSON and HSDS 3.0 JSON. Each row keeps its line so problems can name it."""
+XLSX, JSON, GeoJSON and HSDS 3.0 JSON. Each row keeps its line so problems can name it.
+
+Rows are produced one at a time and every limit is checked as they are read: the reader stops
+at the first row past the limit, and an XLSX file's members are measured before they are
+unpacked, so a small file cannot grow into a large one in memory."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
-from ..spreadsheet import CHINESE_HEADERS, COLUMNS, CellError, row_to_facility
+from ..bounds import DATE_RANGE_MESSAGE, date_in_bounds
+from ..spreadsheet import CHINESE_HEADERS, COLUMNS, CellError, restore_text, row_to_facility
 from .hsds import hsds_services, is_hsds, service_to_facility
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -18,10 +26,36 @@ EXTENSIONS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".geojson": "geoj
 # Fields of our own responses that an import of an export may carry and that are the
 # server's to set: they are not data to import.
 SERVER_FIELDS = ("id", "updated_at", "distance_m")
+# The longest cell read (the csv module's own default limit); no field comes close.
+MAX_CELL_CHARS = 131_072
+# A real XLSX sheet unpacks to about 10× its zipped size; 30× leaves room and stops zip bombs.
+XLSX_MAX_EXPANSION = 30
+XLSX_SHARED_STRINGS = "xl/sharedStrings.xml"
+
+# The limit is checked per cell below, where the line and column can be named; the csv
+# module's own check raises for the whole file without saying where.
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
 
 
 class UnreadableFile(ValueError):
-    """The file as a whole cannot be read (wrong format, broken encoding, no header)."""
+    """The file as a whole cannot be read (wrong format, broken encoding, no header); `line`
+    names the first bad line when there is one."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+
+class FileTooLarge(ValueError):
+    """The file holds more than a limit allows (rows, or unpacked bytes)."""
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Limits checked while reading; None means none (the command line's files)."""
+
+    max_rows: int | None = None
+    max_bytes: int | None = None
 
 
 @dataclass
@@ -35,31 +69,61 @@ class SourceRow:
 @dataclass
 class SourceFile:
     format: str
-    rows: list[SourceRow]
+    rows: Iterator[SourceRow]  # read lazily: each row once
     unknown_columns: list[str] = field(default_factory=list)
 
 
-def read_file(data: bytes, fmt: str, coordsys: str | None = None) -> SourceFile:
+class BadCell(str):
+    """A cell that could not be read as text (an XLSX date out of range): its reason."""
+
+
+NO_LIMITS = ReadLimits()
+
+
+def read_file(data: bytes, fmt: str, coordsys: str | None = None,
+              limits: ReadLimits = NO_LIMITS) -> SourceFile:
     """Parse `data` in format `fmt` (csv, xlsx, json, geojson; json may be HSDS)."""
     if fmt == "csv":
-        return _table("csv", _csv_records(data), coordsys)
+        return _table("csv", _counted(_csv_records(data), limits), coordsys)
     if fmt == "xlsx":
-        return _table("xlsx", _xlsx_records(data), coordsys)
+        return _table("xlsx", _counted(_xlsx_records(data, limits), limits), coordsys)
     try:
         document = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UnreadableFile(f"not valid JSON: {exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise UnreadableFile(f"not valid JSON: {reason}") from None
     if fmt == "geojson" or (isinstance(document, dict) and document.get("type") in (
             "FeatureCollection", "Feature")):
-        return _geojson(document, coordsys)
+        return _geojson(document, coordsys, limits)
     if is_hsds(document):
-        return SourceFile("hsds", [SourceRow(n, *_guard(service_to_facility, service))
-                                   for n, service in enumerate(hsds_services(document), 1)])
+        services = _within(hsds_services(document), limits)
+        return SourceFile("hsds", (SourceRow(n, *_guard(service_to_facility, service))
+                                   for n, service in enumerate(services, 1)))
     items = document.get("items") if isinstance(document, dict) else document
     if not isinstance(items, list):
         raise UnreadableFile("expected a JSON array of facilities (or {\"items\": [...]})")
-    return SourceFile("json", [SourceRow(n, *_guard(_json_item, item, coordsys))
-                               for n, item in enumerate(items, 1)])
+    return SourceFile("json", (SourceRow(n, *_guard(_json_item, item, coordsys))
+                               for n, item in enumerate(_within(items, limits), 1)))
+
+
+def _too_many(limit: int) -> FileTooLarge:
+    return FileTooLarge(f"The file has more than {limit} rows; at most {limit} at once. "
+                        f"文件超过 {limit} 行。")
+
+
+def _within(items: list, limits: ReadLimits) -> list:
+    if limits.max_rows is not None and len(items) > limits.max_rows:
+        raise _too_many(limits.max_rows)
+    return items
+
+
+def _counted(records, limits: ReadLimits):
+    """The header and records, stopping at the first record past the row limit; blank rows
+    count, so a file of a million empty rows stops as soon as a full one would."""
+    for number, record in enumerate(records):
+        if limits.max_rows is not None and number > limits.max_rows:
+            raise _too_many(limits.max_rows)
+        yield record
 
 
 def _guard(convert, *args) -> tuple[dict | None, list[tuple[str, str]]]:
@@ -69,21 +133,52 @@ def _guard(convert, *args) -> tuple[dict | None, list[tuple[str, str]]]:
         return None, [(exc.column, str(exc))]
 
 
-def _decode(data: bytes) -> str:
-    # Excel on Chinese Windows saves CSV as GBK; GB18030 is its superset. BOM means UTF-8.
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _encoding(data: bytes) -> tuple[str, int]:
+    """The one encoding the whole file is in, and how many bytes of BOM to skip.
+
+    UTF-8 (with or without a BOM) first; GBK/GB18030, which Excel on Chinese Windows
+    writes, only when no line is UTF-8 text. GB18030 decodes almost any bytes, so a file
+    with UTF-8 lines and others is mixed, and refused rather than decoded into mojibake.
+    """
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        return data.decode("utf-8")
+        data[bom:].decode("utf-8")
+        return "utf-8", bom
+    except UnicodeDecodeError as exc:
+        first_bad = _line_of(data, bom + exc.start)
+    if bom or any(line.isascii() is False and _is_utf8(line) for line in data.splitlines()):
+        raise UnreadableFile(
+            f"line {first_bad} is not UTF-8 like the rest of the file; save the whole file in "
+            f"one encoding (UTF-8). 第 {first_bad} 行的编码与文件其余部分 (UTF-8) 不一致。",
+            first_bad)
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        line = _line_of(data, exc.start)
+        raise UnreadableFile(
+            f"line {line} is neither UTF-8 nor GBK/GB18030 text; save the file as UTF-8. "
+            f"第 {line} 行既不是 UTF-8 也不是 GBK/GB18030 编码。", line) from None
+    return "gb18030", 0
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
     except UnicodeDecodeError:
-        try:
-            return data.decode("gb18030")
-        except UnicodeDecodeError:
-            raise UnreadableFile("the CSV is neither UTF-8 nor GBK/GB18030 text") from None
+        return False
+    return True
 
 
 def _csv_records(data: bytes):
-    reader = csv.reader(io.StringIO(_decode(data), newline=""))
+    encoding, skip = _encoding(data)
+    # Decoded as it is read: the file's text is never held twice.
+    text = io.TextIOWrapper(io.BytesIO(data[skip:] if skip else data), encoding=encoding,
+                            newline="")
+    reader = csv.reader(text)
     header = next(reader, None)
     if not header:
         raise UnreadableFile("the file is empty: expected a header row")
@@ -91,46 +186,87 @@ def _csv_records(data: bytes):
     line = reader.line_num
     for record in reader:
         start, line = line + 1, reader.line_num
-        if any(cell.strip() for cell in record):
-            yield start, record
+        yield start, record
 
 
-def _xlsx_records(data: bytes):
+def _xlsx_records(data: bytes, limits: ReadLimits):
     from openpyxl import load_workbook
 
+    _check_unpacked_size(data, limits)
     try:
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
     except Exception as exc:  # openpyxl raises many kinds for a file that is not XLSX
         raise UnreadableFile(f"not a readable XLSX workbook: {type(exc).__name__}") from None
-    for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
-        cells = ["" if v is None else _cell_text(v) for v in values]
-        if number == 1 or any(cell.strip() for cell in cells):
-            yield number, cells
+    try:
+        for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+            yield number, ["" if v is None else _cell_text(v) for v in values]
+    finally:
+        book.close()
+
+
+def _check_unpacked_size(data: bytes, limits: ReadLimits) -> None:
+    """Refuse a workbook whose members unpack to far more than a real sheet would, before
+    openpyxl reads them. zipfile never yields more than a member's declared size (it stops
+    there and fails the CRC check), so the declared sizes are the bound."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError):
+        raise UnreadableFile("not a readable XLSX workbook: not a ZIP archive") from None
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > XLSX_MAX_EXPANSION * len(data) + 1_048_576:
+        raise FileTooLarge(f"The workbook unpacks to {unpacked} bytes, over "
+                           f"{XLSX_MAX_EXPANSION} times its size. 工作簿解压后过大。")
+    # openpyxl holds every shared string in memory: no more text than a CSV upload may carry.
+    strings = sum(m.file_size for m in members if m.filename == XLSX_SHARED_STRINGS)
+    if limits.max_bytes is not None and strings > limits.max_bytes:
+        raise FileTooLarge(f"The workbook's text unpacks to {strings} bytes; at most "
+                           f"{limits.max_bytes}. 工作簿文字内容过大。")
 
 
 def _cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, datetime | date):
+        day = value.date() if isinstance(value, datetime) else value
+        if not date_in_bounds(day):
+            return BadCell(DATE_RANGE_MESSAGE)
+        if isinstance(value, datetime) and value.time() != datetime.min.time():
+            return value.isoformat(sep=" ", timespec="minutes")
+        return day.isoformat()
     return str(value)
 
 
 def _table(fmt: str, records, coordsys: str | None) -> SourceFile:
-    records = iter(records)
     _line, header = next(records, (1, None))
     if not header or not any(h.strip() for h in header):
         raise UnreadableFile("expected a header row naming the columns")
     fields = [CHINESE_HEADERS.get(h.strip(), h.strip()) for h in header]
     unknown = [h for h, f in zip(header, fields, strict=True) if f not in COLUMNS and h.strip()]
     labels = {f: h.strip() for h, f in zip(header, fields, strict=True)}
-    rows = []
+    return SourceFile(fmt, _table_rows(records, fields, labels, coordsys), unknown)
+
+
+def _table_rows(records, fields: list[str], labels: dict[str, str], coordsys: str | None):
     for line, record in records:
-        cells = dict(zip(fields, record, strict=False))
-        cells = {k: v for k, v in cells.items() if k in COLUMNS}
+        if not any(cell.strip() for cell in record):
+            continue
+        cells, problems = {}, []
+        for name, cell in zip(fields, record, strict=False):
+            if name not in COLUMNS:
+                continue
+            if isinstance(cell, BadCell):
+                problems.append((name, str(cell)))
+            elif len(cell) > MAX_CELL_CHARS:
+                problems.append((name, f"longer than {MAX_CELL_CHARS} characters. 单元格过长。"))
+            else:
+                cells[name] = restore_text(cell)
         if coordsys and not cells.get("coordsys"):
             cells["coordsys"] = coordsys
-        data, problems = _guard(row_to_facility, cells)
-        rows.append(SourceRow(line, data, problems, labels))
-    return SourceFile(fmt, rows, unknown)
+        if problems:
+            yield SourceRow(line, None, problems, labels)
+        else:
+            yield SourceRow(line, *_guard(row_to_facility, cells), labels)
 
 
 def _json_item(item, coordsys: str | None) -> dict:
@@ -144,7 +280,7 @@ def _json_item(item, coordsys: str | None) -> dict:
     return item
 
 
-def _geojson(document: dict, coordsys: str | None) -> SourceFile:
+def _geojson(document: dict, coordsys: str | None, limits: ReadLimits) -> SourceFile:
     if not isinstance(document, dict):
         raise UnreadableFile("expected a GeoJSON object: a FeatureCollection or a Feature")
     if document.get("type") == "Feature":
@@ -154,10 +290,8 @@ def _geojson(document: dict, coordsys: str | None) -> SourceFile:
         if not isinstance(features, list):
             raise UnreadableFile("a GeoJSON FeatureCollection needs a `features` array")
     coordsys = coordsys or document.get("coordsys")
-    rows = []
-    for number, feature in enumerate(features, 1):
-        rows.append(SourceRow(number, *_guard(_feature, feature, coordsys)))
-    return SourceFile("geojson", rows)
+    return SourceFile("geojson", (SourceRow(number, *_guard(_feature, feature, coordsys))
+                                  for number, feature in enumerate(_within(features, limits), 1)))
 
 
 def _feature(feature, coordsys: str | None) -> dict:
@@ -166,8 +300,11 @@ def _feature(feature, coordsys: str | None) -> dict:
     data = _json_item(feature["properties"], None)
     geometry = feature.get("geometry")
     if geometry is not None:
-        if geometry.get("type") != "Point" or len(geometry.get("coordinates") or []) < 2:
-            raise CellError("geometry", "only Point geometries are facilities")
+        if not (isinstance(geometry, dict) and geometry.get("type") == "Point"
+                and isinstance(geometry.get("coordinates"), list)
+                and len(geometry["coordinates"]) >= 2):
+            raise CellError("geometry", "only Point geometries are facilities: expected "
+                                        '{"type": "Point", "coordinates": [lon, lat]}')
         lon, lat = geometry["coordinates"][:2]
         previous = data.get("location") if isinstance(data.get("location"), dict) else {}
         data["location"] = {**{k: v for k, v in previous.items() if k not in ("lat", "lon")},
