@@ -172,17 +172,17 @@ def _apply_row(row: ValidRow, facility: Facility | None,
     loaded = pickle.loads(row.loaded)
     before = snapshot(facility) if facility else None
     target = facility or Facility(id=uuid.uuid4(), service_rows=[])
+    changes = _changes(loaded, target) if facility else loaded
     try:
         with db.session.no_autoflush:
             # Keys were matched against the registry (under the write lock) and the file.
-            apply_changes(target, _changes(loaded, target) if facility else loaded,
-                          keys_checked=True)
+            apply_changes(target, changes, keys_checked=True)
     except Problem as exc:
         for column, reasons in (exc.errors or {"row": [exc.detail]}).items():
             report.problem(row.line, row.headers.get(column, column), " ".join(reasons))
         return None
-    if target.location_source == "manual":
-        target.location_source = "import"
+    if "location" in changes and target.location_source == "manual":
+        target.location_source = "import"  # a point the row moved, not one it left alone
     if before is None:
         report.created += 1
         return None, target
