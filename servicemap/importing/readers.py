@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from xml.etree import ElementTree
 
 from ..bounds import DATE_RANGE_MESSAGE, date_in_bounds
 from ..spreadsheet import CHINESE_HEADERS, COLUMNS, CellError, restore_text, row_to_facility
@@ -84,7 +85,7 @@ def read_file(data: bytes, fmt: str, coordsys: str | None = None,
               limits: ReadLimits = NO_LIMITS) -> SourceFile:
     """Parse `data` in format `fmt` (csv, xlsx, json, geojson; json may be HSDS)."""
     if fmt == "csv":
-        return _table("csv", _counted(_csv_records(data), limits), coordsys)
+        return _table("csv", _counted(_csv_records(data, limits), limits), coordsys)
     if fmt == "xlsx":
         return _table("xlsx", _counted(_xlsx_records(data, limits), limits), coordsys)
     try:
@@ -173,12 +174,21 @@ def _is_utf8(line: bytes) -> bool:
     return True
 
 
-def _csv_records(data: bytes):
+def _csv_records(data: bytes, limits: ReadLimits):
     encoding, skip = _encoding(data)
-    # Decoded as it is read: the file's text is never held twice.
-    text = io.TextIOWrapper(io.BytesIO(data[skip:] if skip else data), encoding=encoding,
-                            newline="")
-    reader = csv.reader(text)
+
+    def reader():
+        # Decoded as it is read: the file's text is never held twice.
+        return csv.reader(io.TextIOWrapper(io.BytesIO(data[skip:] if skip else data),
+                                           encoding=encoding, newline=""))
+
+    # More lines than the limit allows: count the records (quoted cells may hold newlines)
+    # before converting any, so a file of millions of rows is refused in a second.
+    if limits.max_rows is not None and data.count(b"\n") > limits.max_rows:
+        for number, _record in enumerate(reader()):
+            if number > limits.max_rows:
+                raise _too_many(limits.max_rows)
+    reader = reader()
     header = next(reader, None)
     if not header:
         raise UnreadableFile("the file is empty: expected a header row")
@@ -192,27 +202,38 @@ def _csv_records(data: bytes):
 def _xlsx_records(data: bytes, limits: ReadLimits):
     from openpyxl import load_workbook
 
-    _check_unpacked_size(data, limits)
+    _check_workbook(data, limits)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = book.worksheets[0]
     except Exception as exc:  # openpyxl raises many kinds for a file that is not XLSX
         raise UnreadableFile(f"not a readable XLSX workbook: {type(exc).__name__}") from None
     try:
-        for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+        rows, number = sheet.iter_rows(values_only=True), 0
+        while True:
+            try:
+                values = next(rows, None)
+            except Exception as exc:  # broken sheet XML, as openpyxl finds it row by row
+                raise UnreadableFile(f"row {number + 1} of the sheet cannot be read: "
+                                     f"{type(exc).__name__}", number + 1) from None
+            if values is None:
+                return
+            number += 1
             yield number, ["" if v is None else _cell_text(v) for v in values]
     finally:
         book.close()
 
 
-def _check_unpacked_size(data: bytes, limits: ReadLimits) -> None:
-    """Refuse a workbook whose members unpack to far more than a real sheet would, before
-    openpyxl reads them. zipfile never yields more than a member's declared size (it stops
-    there and fails the CRC check), so the declared sizes are the bound."""
+def _check_workbook(data: bytes, limits: ReadLimits) -> None:
+    """Refuse a workbook whose members unpack to far more than a real sheet would, or whose
+    sheets hold more rows than the limit, before openpyxl reads it. zipfile never yields
+    more than a member's declared size (it stops there and fails the CRC check), so the
+    declared sizes are the bound."""
     try:
-        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError):
         raise UnreadableFile("not a readable XLSX workbook: not a ZIP archive") from None
+    members = archive.infolist()
     unpacked = sum(member.file_size for member in members)
     if unpacked > XLSX_MAX_EXPANSION * len(data) + 1_048_576:
         raise FileTooLarge(f"The workbook unpacks to {unpacked} bytes, over "
@@ -222,6 +243,31 @@ def _check_unpacked_size(data: bytes, limits: ReadLimits) -> None:
     if limits.max_bytes is not None and strings > limits.max_bytes:
         raise FileTooLarge(f"The workbook's text unpacks to {strings} bytes; at most "
                            f"{limits.max_bytes}. 工作簿文字内容过大。")
+    if limits.max_rows is not None:
+        for member in members:
+            if member.filename.startswith("xl/worksheets/") and member.filename.endswith(
+                    ".xml"):
+                _check_sheet_rows(archive, member, limits.max_rows)
+
+
+def _check_sheet_rows(archive: zipfile.ZipFile, member: zipfile.ZipInfo,
+                      max_rows: int) -> None:
+    """Refuse a sheet of more rows than the limit before openpyxl opens the workbook (which
+    scans a whole sheet that lacks a <dimension>): expat is many times faster than its
+    conversion of cells. Row numbers count, not row elements: openpyxl yields the empty
+    rows between them."""
+    number = 0
+    with archive.open(member) as source:
+        try:
+            for _event, element in ElementTree.iterparse(source):
+                if element.tag.rpartition("}")[2] == "row":
+                    r = element.get("r")
+                    number = int(r) if r and r.isascii() and r.isdigit() else number + 1
+                    if number > max_rows + 1:  # the header and max_rows rows
+                        raise _too_many(max_rows)
+                    element.clear()
+        except ElementTree.ParseError as exc:
+            raise UnreadableFile(f"not a readable XLSX workbook: {exc}") from None
 
 
 def _cell_text(value) -> str:
