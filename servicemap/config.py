@@ -60,7 +60,7 @@ class Config:
     per_page_max: int = 100
     max_body_bytes: int = 1_048_576
     max_import_bytes: int = 52_428_800
-    max_import_rows: int = 200_000
+    max_import_rows: int = 100_000  # fits gunicorn --timeout 120 (README, Operations)
     cors_origins: list = field(default_factory=list)
     auto_init: bool = True
     seeds_dir: Path = field(default_factory=default_seeds_dir)

@@ -104,7 +104,8 @@ def create(dry_run: bool, coordsys: str | None = None):
                                    limits=ReadLimits(config.max_import_rows,
                                                      config.max_import_bytes))
     except FileTooLarge as exc:
-        raise Problem(413, str(exc)) from None
+        raise Problem(413, f"{exc} Split the file, or load it on the server with "
+                           "`flask --app servicemap import FILE`.") from None
     except UnreadableFile as exc:
         if exc.line is not None:  # a bad line in an otherwise readable file
             raise Problem(422, f"The file cannot be read: {exc}",
