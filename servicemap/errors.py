@@ -122,7 +122,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(psycopg.IntegrityError)
     @app.errorhandler(sqlite3.IntegrityError)
     def _integrity(error):
-        log.warning("integrity error: %s", type(getattr(error, "orig", error)).__name__)
+        log.warning("integrity error: %s", getattr(error, "orig", error))
         return problem_response(409, "The change conflicts with data already stored.")
 
     @app.errorhandler(OperationalError)
