@@ -334,3 +334,13 @@ def test_utf8_rows_beside_a_gbk_row_are_never_stored_as_mojibake(client, admin):
             "助餐点甲,meal_point,重庆市北碚区,500109,29.8,106.4\n").encode("gbk")
     assert_problem(post(client, admin, body, "text/csv"), 422, "line 3")
     assert total(client) == 0
+
+
+def test_an_hsds_service_of_the_wrong_shape_is_422_naming_it(client, admin):
+    good = {"id": "ac148810-d857-441c-9679-408f346de14b", "name": "渝中区大坪街道老年食堂",
+            "service_at_locations": [{"location": {"latitude": 29.54, "longitude": 106.51}}]}
+    bad = {**good, "id": "ac148810-d857-441c-9679-408f346de14c", "name": "大坪助餐点",
+           "attributes": [1], "service_at_locations": "nowhere"}
+    response = post(client, admin, json.dumps([good, bad]).encode(), "application/json")
+    assert_problem(response, 422, "line 2: service")
+    assert total(client) == 0

@@ -70,7 +70,7 @@ def read_file(data: bytes, fmt: str, coordsys: str | None = None,
         return _geojson(document, coordsys, limits)
     if is_hsds(document):
         services = _within(hsds_services(document), limits)
-        return SourceFile("hsds", (SourceRow(n, *_guard(service_to_facility, service))
+        return SourceFile("hsds", (SourceRow(n, *_guard(_hsds_service, service))
                                    for n, service in enumerate(services, 1)))
     items = document.get("items") if isinstance(document, dict) else document
     if not isinstance(items, list):
@@ -122,6 +122,16 @@ def _table_rows(records, fields: list[str], labels: dict[str, str], coordsys: st
             yield SourceRow(line, None, problems, labels)
         else:
             yield SourceRow(line, *_guard(row_to_facility, cells), labels)
+
+
+def _hsds_service(service) -> dict:
+    try:
+        return service_to_facility(service)
+    except (AttributeError, TypeError, KeyError, IndexError):
+        # The document is the caller's: a string where HSDS has an object, a number where it
+        # has an array. Say so for this service instead of failing the request.
+        raise CellError("service", "not an HSDS 3.0 service: an object or array is missing "
+                                   "or of the wrong type") from None
 
 
 def _json_item(item, coordsys: str | None) -> dict:
