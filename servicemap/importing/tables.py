@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from xml.etree import ElementTree
@@ -80,7 +81,7 @@ def _encoding(data: bytes) -> tuple[str, int]:
         return "utf-8", bom
     except UnicodeDecodeError as exc:
         first_bad = _line_of(data, bom + exc.start)
-    if bom or any(line.isascii() is False and _is_utf8(line) for line in data.splitlines()):
+    if bom or any(not line.isascii() and _is_utf8(line) for line in data.splitlines()):
         raise UnreadableFile(
             f"line {first_bad} is not UTF-8 like the rest of the file; save the whole file in "
             f"one encoding (UTF-8). 第 {first_bad} 行的编码与文件其余部分 (UTF-8) 不一致。",
@@ -106,18 +107,19 @@ def _is_utf8(line: bytes) -> bool:
 def csv_records(data: bytes, limits: ReadLimits):
     encoding, skip = _encoding(data)
 
-    def reader():
+    def open_reader():
         # Decoded as it is read: the file's text is never held twice.
-        return csv.reader(io.TextIOWrapper(io.BytesIO(data[skip:] if skip else data),
-                                           encoding=encoding, newline=""))
+        raw = io.BytesIO(data)
+        raw.seek(skip)
+        return csv.reader(io.TextIOWrapper(raw, encoding=encoding, newline=""))
 
     # More lines than the limit allows: count the records (quoted cells may hold newlines)
     # before converting any, so a file of millions of rows is refused in a second.
     if limits.max_rows is not None and data.count(b"\n") > limits.max_rows:
-        for number, _record in enumerate(reader()):
+        for number, _record in enumerate(open_reader()):
             if number > limits.max_rows:
                 raise too_many(limits.max_rows)
-    reader = reader()
+    reader = open_reader()
     header = next(reader, None)
     if not header:
         raise UnreadableFile("the file is empty: expected a header row")
@@ -195,8 +197,9 @@ def _check_sheet_rows(archive: zipfile.ZipFile, member: zipfile.ZipInfo,
                     if number > max_rows + 1:  # the header and max_rows rows
                         raise too_many(max_rows)
                     element.clear()
-        except ElementTree.ParseError as exc:
-            raise UnreadableFile(f"not a readable XLSX workbook: {exc}") from None
+        except (ElementTree.ParseError, zipfile.BadZipFile, zlib.error, NotImplementedError,
+                RuntimeError) as exc:  # bad XML, a broken or encrypted member
+            raise UnreadableFile(f"not a readable XLSX workbook: {type(exc).__name__}") from None
 
 
 def _cell_text(value) -> str:
