@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .errors import SpecError
-from .parameters import check_source, spec_date
+from .units import check_source, spec_date
 
 PERIOD_ID = "effective_period"
 

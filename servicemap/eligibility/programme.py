@@ -10,27 +10,21 @@ from functools import cached_property
 
 from servicemap.vocabulary import KINDS, SERVICES
 
+from .benefit import benefit_of, check_benefit
+from .cases import shown, shown_value
 from .criteria import Context, KindergartenClass, Node
-from .dates import (
-    add_years,
-    births_for_age,
-    class_of,
-    months_counted,
-    school_year_of,
-    today_in_shanghai,
-)
+from .dates import births_for_age, class_of, school_year_of, today_in_shanghai
 from .errors import SpecError
 from .facts import Person
-from .grammar import compile_rule, operand
-from .parameters import MONEY_UNITS, Choice, build_parameter, check_source
+from .grammar import compile_rule
+from .parameters import build_parameter
 from .period import PERIOD_ID, Period, build_periods, period_entry
+from .units import check_source
 
 MESSAGE_KEYS = ("message_zh", "message_en", "not_met_zh", "not_met_en", "unknown_zh",
                 "unknown_en")
 OUTCOME_KEYS = {True: ("message_zh", "message_en"), False: ("not_met_zh", "not_met_en"),
                 None: ("unknown_zh", "unknown_en")}
-# The parts of a pro-rata benefit and the unit each parameter must have.
-PRO_RATA_UNITS = {"start": "date", "until_age": "years", "counting": "month_counting"}
 
 
 @dataclass(frozen=True)
@@ -43,11 +37,11 @@ class Criterion:
     rule: dict  # as written in the file, for the catalogue
     parameter_ids: tuple
 
-    def message(self, value: bool | None, shown: dict) -> tuple[str, str]:
+    def message(self, value: bool | None, texts: dict) -> tuple[str, str]:
         """(中文, English) for an outcome, falling back to the rule's own statement."""
         zh, en = (self.messages.get(key, self.messages[fallback]) for key, fallback in
                   zip(OUTCOME_KEYS[value], ("message_zh", "message_en"), strict=True))
-        return zh.format_map(shown), en.format_map(shown)
+        return zh.format_map(texts), en.format_map(texts)
 
 
 @dataclass(frozen=True)
@@ -82,28 +76,15 @@ class Programme:
         """The result in a context shared by the catalogue's programmes."""
         choices = {name: p.choose(ctx) for name, p in self.parameters.items()}
         ctx.values = {name: choice.native for name, choice in choices.items()}
-        shown = {name: _shown(choice) for name, choice in choices.items()}
+        texts = {name: shown(choice) for name, choice in choices.items()}
         used = {name: p.describe(choices[name]) for name, p in self.parameters.items()}
         entries, missing = [], set()
         if self.periods:
             entries.append(period_entry(self.periods, ctx.as_of))
         for criterion in self.criteria:
-            entry = {"id": criterion.id, "facts": {},
-                     "parameters": [_copy_used(used[name]) for name in criterion.parameter_ids]}
-            pending = [self.parameters[name] for name in criterion.parameter_ids
-                       if not choices[name].in_force]
-            if pending:  # a rule not yet in force does not hold; nothing the person says helps
-                zh, en = _not_yet(pending[0], ctx.as_of)
-                entries.append({**entry, "result": False, "message_zh": zh, "message_en": en})
-                continue
-            outcome = criterion.node.evaluate(ctx)
-            unknown = outcome.missing
-            if outcome.value is None:  # a parameter whose case the facts do not settle
-                unknown = unknown.union(*(choices[name].missing
-                                          for name in criterion.parameter_ids))
-            zh, en = criterion.message(outcome.value, shown)
-            entries.append({**entry, "result": outcome.value, "message_zh": zh,
-                            "message_en": en, "facts": dict(outcome.facts)})
+            entry, unknown = self._judge(criterion, ctx, choices, texts)
+            entries.append({**entry, "parameters": [_copy_used(used[name])
+                                                    for name in criterion.parameter_ids]})
             missing |= unknown
         results = [entry["result"] for entry in entries]
         if any(result is False for result in results):
@@ -113,9 +94,27 @@ class Programme:
         return {
             "program": self.id, "name_zh": self.name_zh, "name_en": self.name_en,
             "status": status, "class": self._class(ctx), "criteria": entries,
-            "missing_facts": sorted(missing), "benefit": self._benefit(ctx, choices, shown),
+            "missing_facts": sorted(missing),
+            "benefit": benefit_of(self.benefit, self.parameters, ctx, choices, texts),
             "delivered_by": _copy(self.delivered_by), "source": dict(self.source),
         }
+
+    def _judge(self, criterion: Criterion, ctx: Context, choices: dict, texts: dict
+               ) -> tuple[dict, frozenset]:
+        """One criterion's result and messages, and the facts that would settle an unknown."""
+        pending = [self.parameters[name] for name in criterion.parameter_ids
+                   if not choices[name].in_force]
+        if pending:  # a rule not yet in force does not hold; nothing the person says helps
+            zh, en = _not_yet(pending[0], ctx.as_of)
+            return {"id": criterion.id, "result": False, "message_zh": zh, "message_en": en,
+                    "facts": {}}, frozenset()
+        outcome = criterion.node.evaluate(ctx)
+        unknown = outcome.missing
+        if outcome.value is None:  # a parameter whose case the facts do not settle
+            unknown = unknown.union(*(choices[name].missing for name in criterion.parameter_ids))
+        zh, en = criterion.message(outcome.value, texts)
+        return {"id": criterion.id, "result": outcome.value, "message_zh": zh, "message_en": en,
+                "facts": dict(outcome.facts)}, unknown
 
     def _class(self, ctx: Context) -> str | None:
         rule = self.kindergarten
@@ -124,66 +123,21 @@ class Programme:
             return None
         return class_of(ctx.births, ctx.school_year, *settings)
 
-    def _benefit(self, ctx: Context, choices: dict, shown: dict) -> dict:
-        """The benefit's text and amount; when facts leave the amount open, every option."""
-        amount = self.benefit["amount"]
-        choice = choices[amount["param"]] if amount else Choice(False)
-        found = choice.found
-        return {"text_zh": self.benefit["text_zh"].format_map(shown),
-                "text_en": self.benefit["text_en"].format_map(shown),
-                "amount": found.value if found else None,
-                "unit": self.parameters[amount["param"]].unit if amount else None,
-                "provenance": found.provenance if found else None,
-                "source": dict(found.source) if found and found.source else None,
-                "note": found.note if found else None,
-                "options": [_option(option) for option in choice.options],
-                "missing_facts": sorted(choice.missing),
-                "pro_rata": self._pro_rata(ctx, choices)}
-
-    def _pro_rata(self, ctx: Context, choices: dict) -> dict | None:
-        """For an entitlement that began before the scheme: the months counted and the total.
-
-        None unless the benefit is pro rata, the yearly amount is known and the person was
-        certainly born before the scheme started and was under the age limit when it did.
-        """
-        spec = self.benefit.get("pro_rata")
-        if not spec or ctx.births is None:
-            return None
-        parts = {key: choices[spec[key]["param"]] for key in PRO_RATA_UNITS}
-        yearly = choices[self.benefit["amount"]["param"]].found
-        if yearly is None or yearly.value is None or not all(p.found for p in parts.values()):
-            return None
-        start, age, counting = (parts[key].found for key in PRO_RATA_UNITS)
-        ends = {add_years(birth, age.native) for birth in ctx.births}
-        if ctx.births[1] >= start.native or max(ends) <= start.native:
-            return None  # born since the scheme began (a full entitlement), or too old for it
-        counts = {months_counted(start.native, end, counting.native == "started_months")
-                  for end in ends}
-        months = counts.pop() if len(counts) == 1 else None
-        total = None if months is None else _number(yearly.value * months / 12)
-        return {"from": start.native.isoformat(),
-                "until": ends.pop().isoformat() if len(ends) == 1 else None,
-                "months": months, "total": total, "unit": "yuan",
-                "counting": counting.value, "provenance": counting.provenance,
-                "source": dict(counting.source) if counting.source else None,
-                "note": counting.note,
-                "missing_facts": [] if months is not None else ["birth_date"]}
-
     def to_public(self, as_of: date | None = None) -> dict:
         """The programme as the catalogue shows it, with the values in force on as_of."""
         as_of = as_of or today_in_shanghai()
-        shown = {name: _shown_value(p.value_at(as_of)) for name, p in self.parameters.items()}
+        texts = {name: shown_value(p.value_at(as_of)) for name, p in self.parameters.items()}
         return {
             "id": self.id, "name_zh": self.name_zh, "name_en": self.name_en,
             "issuer": self.issuer, "source": dict(self.source), "as_of": as_of.isoformat(),
             "periods": [period.public() for period in self.periods],
             "changed": self.changed,
-            "criteria": [{"id": c.id, **{key: text.format_map(shown)
+            "criteria": [{"id": c.id, **{key: text.format_map(texts)
                                          for key, text in c.messages.items()},
                           "rule": copy.deepcopy(c.rule)} for c in self.criteria],
             "parameters": [p.public(as_of) for p in self.parameters.values()],
-            "benefit": {"text_zh": self.benefit["text_zh"].format_map(shown),
-                        "text_en": self.benefit["text_en"].format_map(shown),
+            "benefit": {"text_zh": self.benefit["text_zh"].format_map(texts),
+                        "text_en": self.benefit["text_en"].format_map(texts),
                         "amount": self.benefit["amount"],
                         "pro_rata": copy.deepcopy(self.benefit.get("pro_rata"))},
             "delivered_by": _copy(self.delivered_by),
@@ -231,7 +185,9 @@ def build_programme(spec: dict) -> Programme:
         for key, text in messages.items():
             _check_placeholders(text, (*path, key), parameters)
         criteria.append(Criterion(raw["id"], node, messages, rule, tuple(node.parameter_ids())))
-    _check_benefit(spec["benefit"], parameters)
+    for key in ("text_zh", "text_en"):
+        _check_placeholders(spec["benefit"][key], ("benefit", key), parameters)
+    check_benefit(spec["benefit"], parameters)
     _check_delivery(spec["delivered_by"])
     return Programme(spec["id"], spec["name_zh"], spec["name_en"], spec["issuer"],
                      spec["source"], periods, tuple(criteria), parameters, spec["benefit"],
@@ -248,24 +204,6 @@ def _check_placeholders(text: str, path: tuple, parameters: dict) -> None:
             raise SpecError(path, f"placeholder {{{name}}} is not a parameter of this programme")
 
 
-def _check_benefit(benefit: dict, parameters: dict) -> None:
-    for key in ("text_zh", "text_en"):
-        _check_placeholders(benefit[key], ("benefit", key), parameters)
-    amount = benefit["amount"]
-    if amount and amount["param"] not in parameters:
-        raise SpecError(("benefit", "amount", "param"),
-                        f"unknown parameter {amount['param']!r}")
-    if amount and parameters[amount["param"]].unit not in MONEY_UNITS:
-        raise SpecError(("benefit", "amount", "param"),
-                        f"an amount needs a parameter in {', '.join(MONEY_UNITS)}")
-    pro_rata = benefit.get("pro_rata")
-    if pro_rata:
-        if not amount or parameters[amount["param"]].unit != "yuan_per_year":
-            raise SpecError(("benefit", "pro_rata"), "pro_rata needs an amount in yuan_per_year")
-        for key, unit in PRO_RATA_UNITS.items():
-            operand(pro_rata[key], ("benefit", "pro_rata", key), parameters, unit)
-
-
 def _check_delivery(delivered_by: dict) -> None:
     for key, vocabulary in (("kinds", KINDS), ("services", SERVICES)):
         for index, slug in enumerate(delivered_by[key]):
@@ -275,37 +213,10 @@ def _check_delivery(delivered_by: dict) -> None:
                                 f"{', '.join(vocabulary)}")
 
 
-def _shown(choice: Choice) -> str:
-    """A parameter's value for a person as a message shows it: the options ('800/500') when
-    the facts leave it open, '—' when none is in force or published."""
-    if choice.options:
-        return "/".join(_shown_value(option) for option in choice.options
-                        if option.value is not None) or "—"
-    return _shown_value(choice.found)
-
-
-def _shown_value(value) -> str:
-    """A value as a message shows it; '—' when none is in force or published."""
-    return "—" if value is None or value.value is None else str(value.value)
-
-
-def _option(option) -> dict:
-    """One value a benefit could have, with the rule that gives it (null: everyone else)."""
-    public = option.public()
-    return {"when": public.get("when"), "amount": public["value"], "unit": public["unit"],
-            "provenance": public["provenance"], "source": public["source"],
-            "note": public["note"]}
-
-
 def _not_yet(parameter, as_of: date) -> tuple[str, str]:
     start = parameter.first_start
     return (f"{parameter.label_zh}自{start}起施行，{as_of}尚未施行。",
             f"Not yet in force on {as_of}: {parameter.label_en.lower()} applies from {start}.")
-
-
-def _number(value: float):
-    """A whole amount as an int (3600, not 3600.0)."""
-    return int(value) if float(value).is_integer() else round(value, 2)
 
 
 def _copy_used(used: dict) -> dict:
