@@ -6,6 +6,9 @@ facility at 解放碑 (渝中区) by labelling it 500109 (issue 9, item 3).
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from servicemap.geo.coordsys import from_wgs84
@@ -168,3 +171,25 @@ def test_a_reimport_that_relabels_a_stored_point_is_invalid(client, admin):
     report = assert_problem(response, 422)["report"]
     assert {p["column"] for p in report["invalid"]} == {"区县代码", "纬度", "经度"}
     assert client.get("/api/v1/facilities?district=500109").json["total"] == 1
+
+
+def test_a_dry_run_import_of_the_export_finds_facilities_stored_in_the_wrong_district(
+        client, admin, app):
+    from sqlalchemy import update
+
+    from servicemap.extensions import db
+    from servicemap.models import Facility
+
+    create(client, admin)
+    placed = create(client, admin, name="二", location=JIEFANGBEI, district="500103")
+    with app.app_context():  # as an editor could label it before the check existed
+        db.session.execute(update(Facility).where(Facility.name == "二").values(
+            district_code="500109"))
+        db.session.commit()
+    export = client.get("/api/v1/exports/facilities.csv").data
+    report = client.post("/api/v1/imports?dry_run=true", data=export, content_type="text/csv",
+                         headers=admin).json
+    assert {p["column"] for p in report["invalid"]} == {"district_code", "lat", "lon"}
+    rows = list(csv.DictReader(io.StringIO(export.decode("utf-8-sig"))))
+    assert {rows[p["line"] - 2]["name"] for p in report["invalid"]} == {"二"}
+    assert client.get(f"/api/v1/facilities/{placed['id']}").json["district"]["code"] == "500109"
