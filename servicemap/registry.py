@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from contextlib import contextmanager
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from .districts import load_districts
 from .errors import Problem
 from .extensions import db
 from .geo.coordsys import from_wgs84, to_wgs84
+from .geo.gazetteer import BoundariesUnavailable, district_readings, districts_at
 from .geo.geocoding import locate
 from .geo.rtree import rtree_select
 from .models import Facility, FacilityService, utcnow
@@ -136,13 +138,25 @@ def apply_changes(facility: Facility, data: dict, *, keys_checked: bool = False)
                                                   location["coordsys"])
             facility.location_precision = location["precision"]
             facility.location_source = "manual"
-    locate(facility)  # geocode the address, or find the district of the point
-    check_consistency(facility, keys_checked)
+    try:
+        locate(facility, data.keys())  # geocode the address, or find the district of the point
+        check_consistency(facility, keys_checked, data.keys())
+    except BoundariesUnavailable:
+        raise Problem(503, "The district of the point cannot be found just now (the district "
+                           "boundaries did not load; see the server log); try again later. "
+                           "暂时无法确定坐标所在区县，请稍后再试。") from None
 
 
-def check_consistency(facility: Facility, keys_checked: bool = False) -> None:
-    """422 for a facility whose fields contradict each other, naming the fields."""
+def check_consistency(facility: Facility, keys_checked: bool = False,
+                      given: Collection[str] = ()) -> None:
+    """422 for a facility whose fields contradict each other, naming the fields.
+
+    given: the fields just written; a point or district among them must agree, so that the
+    district an editor's scope is checked against is the one the point lies in.
+    """
     errors: dict[str, list[str]] = {}
+    if {"location", "district"} & set(given):
+        errors.update(placement_errors(facility))
     if facility.lat is None and not facility.address:
         errors["address"] = ["Give an address or a location. 地址和坐标至少填写一项。"]
     capacity, vacancies = facility.capacity, facility.vacancies
@@ -161,6 +175,29 @@ def check_consistency(facility: Facility, keys_checked: bool = False) -> None:
                                f"facility {clash}.", {"external_id": ["Already in use."]})
     if errors:
         raise Problem.invalid(errors)
+
+
+def placement_errors(facility: Facility) -> dict[str, list[str]]:
+    """What is wrong with where a writer placed a facility: a point outside Chongqing, or a
+    district the point does not lie in; geocoded points are the geocoder's to check."""
+    if facility.lat is None or (facility.location_source or "").startswith("geocoder:"):
+        return {}
+    if facility.district_code in district_readings(facility.lat, facility.lon):
+        return {}
+    found = districts_at(facility.lat, facility.lon)
+    if not found:
+        return {"location": ["Not in Chongqing: the point lies in none of its 38 districts "
+                             "and counties. 坐标不在重庆市38个区县范围内。"]}
+    districts = load_districts()
+    point = "/".join(f"{districts[code].name} {code}" for code in found)
+    written = facility.district_code
+    written = f"{districts[written].name} {written}" if written in districts else "no district"
+    return {
+        "district": [f"The location lies in {point}, not in {written}; leave district out to "
+                     "take the location's. 所填区县与坐标所在区县不符。"],
+        "location": [f"Lies in {point}, not in the district given ({written}). "
+                     "坐标不在所填区县内。"],
+    }
 
 
 def bulk_insert(connection, records, batch_size: int = 20_000) -> int:

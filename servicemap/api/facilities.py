@@ -93,7 +93,7 @@ def create(data: dict):
     """Create a facility (admin, or an editor inside its districts)."""
     facility = Facility(id=uuid.uuid4(), service_rows=[])
     apply_changes(facility, data)
-    check_district(facility.district_code)  # as given, or as found from the location
+    check_district(facility.district_code)  # the final one: a written point's own district
     db.session.add(facility)
     db.session.flush()
     record("create", facility, None, snapshot(facility))
@@ -124,7 +124,7 @@ def update(changes: dict, facility_id: str):
     check_district(facility.district_code)
     before = snapshot(facility)
     apply_changes(facility, changes)
-    check_district(facility.district_code)  # the final district, given or derived
+    check_district(facility.district_code)  # the final one: a moved point's own district
     db.session.flush()
     after = snapshot(facility)
     if after != before:  # a PATCH that changes nothing writes nothing
