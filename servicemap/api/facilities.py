@@ -9,12 +9,13 @@ from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from .. import hours
 from ..audit import record, snapshot
 from ..auth import check_district, key_required
 from ..errors import Problem
 from ..extensions import db
 from ..models import Facility
-from ..registry import apply_changes, get_facility, list_facilities, present
+from ..registry import apply_changes, get_facility, list_facilities, present_answer
 from ..schemas import (
     COORDSYS,
     FacilityInSchema,
@@ -49,7 +50,7 @@ def _answer(facility: Facility, coordsys: str, status: int = 200):
     headers = {"ETag": f'"{facility.etag}"'}
     if status == 201:
         headers["Location"] = url_for("facilities.get", facility_id=str(facility.id))
-    return present(facility, coordsys), status, headers
+    return present_answer(facility, coordsys), status, headers
 
 
 @blp.route("")
@@ -63,7 +64,8 @@ def list_(page: int, per_page: int | None, coordsys: str, **filters):
         raise Problem(422, "per_page is too large.",
                       {"per_page": [f"Must be at most {config.per_page_max}."]})
     items, total = list_facilities(filters, page, per_page)
-    body = {"items": [present(f, coordsys) for f in items], "page": page,
+    moment = hours.shanghai_now()
+    body = {"items": [present_answer(f, coordsys, moment) for f in items], "page": page,
             "per_page": per_page, "total": total}
     return body, 200, {"Link": _page_links(page, per_page, total)}
 
