@@ -12,7 +12,8 @@ changes which weekday's hours apply, by the facility's `holiday_rule`:
 
 An interval belongs to the day it opens: a night shift that starts on the eve of a holiday runs
 on past midnight, and one that would start on a holiday does not. A closure (`closures`, dates
-inclusive) shuts whole calendar days, midnight to midnight, whatever started the evening before.
+inclusive) shuts whole calendar days, midnight to midnight: a shift running into its first day
+stops at midnight, and none opens on its days (so none spills past its last midnight either).
 Asia/Shanghai has kept UTC+8 without daylight saving since 1991, so wall-clock arithmetic on
 naive local times is exact.
 """
@@ -115,6 +116,10 @@ def _closed_days(closures: list[dict]) -> list[tuple[date, date]]:
     return [(date.fromisoformat(c["from"]), date.fromisoformat(c["to"])) for c in closures or ()]
 
 
+def _closed_on(day: date, closed: list[tuple[date, date]]) -> bool:
+    return any(first <= day <= last for first, last in closed)
+
+
 def is_open(opening_hours: list[dict], moment: datetime, holiday_rule: str = "weekly",
             closures: list[dict] = (), calendar: HolidayCalendar | None = None) -> bool:
     """True when an interval covers the moment on the facility's calendar; hours that pass
@@ -123,13 +128,13 @@ def is_open(opening_hours: list[dict], moment: datetime, holiday_rule: str = "we
     if not opening_hours:
         return False
     local = local_time(moment).replace(tzinfo=None)
-    today = local.date()
-    if any(first <= today <= last for first, last in _closed_days(closures)):
+    today, closed = local.date(), _closed_days(closures)
+    if _closed_on(today, closed):
         return False
     calendar = calendar or current_calendar()
     for day in (today - DAY, today):
-        for opens, closes in _shifts(opening_hours, hours_weekday(day, holiday_rule, calendar),
-                                     day):
+        weekday = None if _closed_on(day, closed) else hours_weekday(day, holiday_rule, calendar)
+        for opens, closes in _shifts(opening_hours, weekday, day):
             if opens <= local < closes:
                 return True
     return False
@@ -138,12 +143,13 @@ def is_open(opening_hours: list[dict], moment: datetime, holiday_rule: str = "we
 def _open_periods(opening_hours, holiday_rule, closures, first: date, last: date,
                   calendar: HolidayCalendar) -> list[list[datetime]]:
     """Merged open periods of the shifts opening from `first` to `last`, less closed days."""
-    shifts = []
+    shifts, closed = [], _closed_days(closures)
     day = first
     while day <= last:
-        shifts += _shifts(opening_hours, hours_weekday(day, holiday_rule, calendar), day)
+        weekday = None if _closed_on(day, closed) else hours_weekday(day, holiday_rule, calendar)
+        shifts += _shifts(opening_hours, weekday, day)
         day += DAY
-    for closed_from, closed_to in _closed_days(closures):
+    for closed_from, closed_to in closed:
         hole_start = datetime(closed_from.year, closed_from.month, closed_from.day)
         hole_end = datetime(closed_to.year, closed_to.month, closed_to.day) + DAY
         kept = []
@@ -201,6 +207,6 @@ def opening_state(facility, moment: datetime, calendar: HolidayCalendar | None =
         state["open_now"] = is_open(hours, local, rule, closures, calendar)
         change = next_change(hours, local, rule, closures, calendar)
         state["next_change"] = change.isoformat(timespec="seconds") if change else None
-    elif any(first <= local.date() <= last for first, last in _closed_days(closures)):
+    elif _closed_on(local.date(), _closed_days(closures)):
         state["open_now"] = False
     return state
