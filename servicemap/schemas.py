@@ -136,6 +136,15 @@ class ClosureSchema(Schema):
                 "reason": data["reason"]}
 
 
+class ClosureOutSchema(Schema):
+    """A temporary closure as returned (stored as ISO dates)."""
+
+    from_ = fields.String(data_key="from", attribute="from",
+                          metadata={"format": "date", "example": "2026-02-15"})
+    to = fields.String(metadata={"format": "date", "example": "2026-02-23"})
+    reason = fields.String(allow_none=True, metadata={"example": "春节休息"})
+
+
 READ_ONLY = ("id", "updated_at", "created_at", "version")
 
 
@@ -220,7 +229,7 @@ class FacilitySchema(Schema):
     service_radius_m = fields.Integer(allow_none=True)
     holiday_rule = fields.String(metadata={"enum": list(HOLIDAY_RULES),
                                            "description": HOLIDAY_RULE_DESCRIPTION})
-    closures = fields.List(fields.Nested(ClosureSchema))
+    closures = fields.List(fields.Nested(ClosureOutSchema))
     open_now = fields.Boolean(allow_none=True, metadata={
         "description": "Open at the moment of the answer (Asia/Shanghai, on China's calendar); "
                        "null when no hours are published"})
