@@ -185,3 +185,20 @@ def test_hsds_schedules_carry_the_holiday_rule_and_closures(client, admin):
     service = client.get(f"/api/v1/hsds/services/{created['id']}").json
     notes = service["schedules"][0]["notes"]
     assert "法定节假日休息" in notes and "停业 2026-02-15 至 2026-02-23：春节休息" in notes
+
+
+def test_a_cached_answer_is_not_revalidated_once_open_now_has_changed(client, admin, clock):
+    url = f"/api/v1/facilities/{facility(client, admin, '食堂')['id']}"
+    clock("2026-10-09T17:00")
+    before = client.get(url)
+    assert before.json["open_now"] is True
+    assert client.get(url, headers={"If-None-Match": before.headers["ETag"]}).status_code == 304
+    clock("2026-10-09T18:00")  # closed now: the cached body would say open
+    after = client.get(url, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and after.json["open_now"] is False
+    # The facility itself did not change: the earlier tag still guards a write.
+    patched = client.patch(url, json={"vacancies": 1},
+                           headers={**admin, "If-Match": before.headers["ETag"]})
+    assert patched.status_code == 200, patched.json
+    assert_problem(client.patch(url, json={"vacancies": 2},
+                                headers={**admin, "If-Match": before.headers["ETag"]}), 412)

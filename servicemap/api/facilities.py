@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import zlib
 from urllib.parse import urlencode
 
 from flask import Response, current_app, request, url_for
@@ -41,16 +42,30 @@ class FacilityListQuerySchema(FacilityQuerySchema, CoordsysQuerySchema):
 
 
 def _check_if_match(facility: Facility) -> None:
-    if request.if_match and not request.if_match.contains(facility.etag):
+    # A tag from any answer about this version matches, whatever its open_now said.
+    tags = request.if_match
+    if tags and not (tags.star_tag or any(
+            tag == facility.etag or tag.startswith(f"{facility.etag}.") for tag in tags.as_set())):
         raise Problem(412, "The facility has changed since you read it (If-Match does not "
                            f"match its ETag \"{facility.etag}\"); fetch it again.")
 
 
+def _answer_etag(facility: Facility, shown: dict) -> str:
+    """The version's tag and a digest of what the answer says about the moment, so that a
+    304 never hands back an open_now that has since changed."""
+    moment = f"{shown['open_now']}|{shown['next_change']}|{shown['holiday_data']}"
+    return f"{facility.etag}.{zlib.crc32(moment.encode()):08x}"
+
+
 def _answer(facility: Facility, coordsys: str, status: int = 200):
-    headers = {"ETag": f'"{facility.etag}"'}
+    shown = present_answer(facility, coordsys)
+    tag = _answer_etag(facility, shown)
+    if status == 200 and request.method == "GET" and request.if_none_match.contains(tag):
+        return Response(status=304, headers={"ETag": f'"{tag}"'})
+    headers = {"ETag": f'"{tag}"'}
     if status == 201:
         headers["Location"] = url_for("facilities.get", facility_id=str(facility.id))
-    return present_answer(facility, coordsys), status, headers
+    return shown, status, headers
 
 
 @blp.route("")
@@ -108,10 +123,7 @@ def create(data: dict):
 @blp.response(200, FacilitySchema)
 def get(facility_id: str, coordsys: str):
     """One facility, with an ETag."""
-    facility = get_facility(facility_id)
-    if request.if_none_match.contains(facility.etag):
-        return Response(status=304, headers={"ETag": f'"{facility.etag}"'})
-    return _answer(facility, coordsys)
+    return _answer(get_facility(facility_id), coordsys)
 
 
 @blp.route("/<facility_id>", methods=["PATCH"])
