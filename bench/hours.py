@@ -30,7 +30,7 @@ from nearest import machine, provenance, timed  # noqa: E402
 from servicemap.database import make_engine  # noqa: E402
 from servicemap.geo.spatial import NearestQuery, nearest  # noqa: E402
 from servicemap.holidays import current_calendar  # noqa: E402
-from servicemap.hours import default_holiday_rule, is_open  # noqa: E402
+from servicemap.hours import _minutes, default_holiday_rule, is_open  # noqa: E402
 
 HOURS = [
     [{"days": [1, 2, 3, 4, 5], "opens": "08:00", "closes": "17:30"}],
@@ -68,6 +68,21 @@ def with_hours(records: list[dict], seed: int) -> list[dict]:
     return records
 
 
+def weekly_is_open(opening_hours: list[dict], moment: datetime) -> bool:
+    """hours.is_open as it was before the calendar (commit dcca81e), for the comparison."""
+    day, minute = moment.isoweekday(), moment.hour * 60 + moment.minute
+    yesterday = 7 if day == 1 else day - 1
+    for interval in opening_hours:
+        opens, closes = _minutes(interval["opens"]), _minutes(interval["closes"])
+        days = interval["days"]
+        if opens < closes:
+            if day in days and opens <= minute < closes:
+                return True
+        elif (day in days and minute >= opens) or (yesterday in days and minute < closes):
+            return True
+    return False
+
+
 def per_call(calls: int) -> dict[str, float]:
     """Microseconds per is_open call, by rule, over moments spread across 2026."""
     moments = [datetime(2026, 1, 1) + (datetime(2026, 12, 31) - datetime(2026, 1, 1)) * k / calls
@@ -75,7 +90,10 @@ def per_call(calls: int) -> dict[str, float]:
     calendar, hours = current_calendar(), HOURS[1]
     cases = {"weekly (the weekday only)": ("weekly", []), "closed": ("closed", []),
              "open": ("open", []), "closed + a closure": ("closed", CLOSURE)}
-    result = {}
+    began = time.perf_counter()
+    for moment in moments:
+        weekly_is_open(hours, moment)
+    result = {"before the calendar (dcca81e)": (time.perf_counter() - began) / calls * 1e6}
     for name, (rule, closures) in cases.items():
         began = time.perf_counter()
         for moment in moments:
@@ -113,9 +131,10 @@ def main() -> None:
               f"{medians[name] / medians['no open_at']:.2f}x")
     costs = per_call(args.calls)
     print(f"\nhours.is_open, {args.calls:,} calls per rule over 2026, µs per call")
-    print(f"| {'rule':28s} | {'µs':>6s} | vs weekly")
+    before = costs["before the calendar (dcca81e)"]
+    print(f"| {'rule':30s} | {'µs':>6s} | vs before")
     for name, cost in costs.items():
-        print(f"| {name:28s} | {cost:6.2f} | {cost / costs['weekly (the weekday only)']:.2f}x")
+        print(f"| {name:30s} | {cost:6.2f} | {cost / before:.2f}x")
 
 
 if __name__ == "__main__":

@@ -127,16 +127,26 @@ def is_open(opening_hours: list[dict], moment: datetime, holiday_rule: str = "we
     be open. The one rule for answers' open_now and for /nearest's open_at and open_now."""
     if not opening_hours:
         return False
-    local = local_time(moment).replace(tzinfo=None)
-    today, closed = local.date(), _closed_days(closures)
-    if _closed_on(today, closed):
+    local = moment if moment.tzinfo is None else moment.astimezone(SHANGHAI)
+    today, minute = local.date(), local.hour * 60 + local.minute
+    closed = _closed_days(closures) if closures else ()
+    if closed and _closed_on(today, closed):
         return False
     calendar = calendar or current_calendar()
-    for day in (today - DAY, today):
-        weekday = None if _closed_on(day, closed) else hours_weekday(day, holiday_rule, calendar)
-        for opens, closes in _shifts(opening_hours, weekday, day):
-            if opens <= local < closes:
-                return True
+    # Minutes from today's midnight: yesterday's intervals start 1440 earlier. Plain integers,
+    # as this runs for every candidate of a filtered search.
+    for day, offset in ((today - DAY, -1440), (today, 0)):
+        if closed and _closed_on(day, closed):
+            continue
+        weekday = hours_weekday(day, holiday_rule, calendar)
+        if weekday is None:
+            continue
+        for interval in opening_hours:
+            if weekday in interval["days"]:
+                opens, closes = _minutes(interval["opens"]), _minutes(interval["closes"])
+                end = closes if opens < closes else closes + 1440
+                if opens + offset <= minute < end + offset:
+                    return True
     return False
 
 
