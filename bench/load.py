@@ -344,7 +344,7 @@ def integrity(url: str, writes: list[tuple]) -> list[str]:
     db = {str(i): (v, ver) for i, v, ver in rows}
     latest = {}
     for fid, value, etag, _ in writes:
-        version = int(etag.rsplit("-", 1)[1])
+        version = int(etag.rsplit("-", 1)[1].split(".")[0])  # <id hex>-<version>.<digest>
         if fid not in latest or version > latest[fid][1]:
             latest[fid] = (value, version)
     lost = [(f, v, ver, db.get(f)) for f, (v, ver) in latest.items()

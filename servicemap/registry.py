@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from contextlib import contextmanager
+from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 
+from . import hours
 from .districts import load_districts
 from .errors import Problem
 from .extensions import db
@@ -17,6 +19,8 @@ from .geo.coordsys import from_wgs84, to_wgs84
 from .geo.gazetteer import BoundariesUnavailable, district_readings, districts_at
 from .geo.geocoding import locate
 from .geo.rtree import rtree_select
+from .holidays import current_calendar
+from .hours import default_holiday_rule, opening_state
 from .models import Facility, FacilityService, utcnow
 from .vocabulary import ordered_services
 
@@ -26,7 +30,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 SIMPLE_FIELDS = (
     "external_id", "name", "name_en", "kind", "ownership", "inclusive", "status", "address",
     "street", "phone", "opening_hours", "capacity", "vacancies", "age_months_min",
-    "age_months_max", "fees", "service_radius_m", "services",
+    "age_months_max", "fees", "service_radius_m", "services", "holiday_rule", "closures",
 )
 
 
@@ -47,9 +51,17 @@ def present(facility: Facility, coordsys: str = "wgs84") -> dict:
     }
 
 
+def present_answer(facility: Facility, coordsys: str = "wgs84",
+                   moment: datetime | None = None) -> dict:
+    """present() plus what an answer says about the moment: `open_now`, `next_change` and
+    `holiday_data` (hours.opening_state), at the current Shanghai time unless given."""
+    return {**present(facility, coordsys),
+            **opening_state(facility, moment or hours.shanghai_now(), current_calendar())}
+
+
 def present_hits(hits, coordsys: str = "wgs84") -> list[dict]:
-    """A nearest search's hits, in order, as present() gives them plus `distance_m`; read
-    with two Core queries (no ORM objects): otherwise most of the search's answer's cost."""
+    """A nearest search's hits, in order, as present_answer() gives them plus `distance_m`;
+    read with two Core queries (no ORM objects): otherwise most of the search's answer's cost."""
     ids = [hit.id for hit in hits]
     if not ids:
         return []
@@ -60,8 +72,9 @@ def present_hits(hits, coordsys: str = "wgs84") -> list[dict]:
             services_table.c.facility_id.in_(ids))):
         services[facility_id].append(service)
     rows = db.session.execute(select(table).where(table.c.id.in_(ids))).mappings()
-    shown = {row["id"]: present(SimpleNamespace(**row, services=ordered_services(
-        services[row["id"]])), coordsys) for row in rows}
+    moment = hours.shanghai_now()
+    shown = {row["id"]: present_answer(SimpleNamespace(**row, services=ordered_services(
+        services[row["id"]])), coordsys, moment) for row in rows}
     return [{**shown[hit.id], "distance_m": hit.distance_m} for hit in hits]
 
 
@@ -126,6 +139,10 @@ def apply_changes(facility: Facility, data: dict, *, keys_checked: bool = False)
     for name in SIMPLE_FIELDS:
         if name in data:
             setattr(facility, name, data[name])
+    if facility.closures is None:  # an import's empty 停业 cell
+        facility.closures = []
+    if facility.holiday_rule is None:  # not given yet, or cleared: the kind's default
+        facility.holiday_rule = default_holiday_rule(facility.kind, facility.opening_hours)
     if "district" in data:
         facility.district_code = data["district"]
     if "location" in data:
@@ -221,6 +238,9 @@ def _bulk_rows(connection, write, records, batch_size: int) -> int:
         record = {**BULK_DEFAULTS, "created_at": now, "updated_at": now, **record}
         if record.get("id") is None:
             record["id"] = uuid.uuid4()
+        if record["holiday_rule"] is None:
+            record["holiday_rule"] = default_holiday_rule(record.get("kind"),
+                                                          record["opening_hours"])
         services.extend((record["id"], service) for service in record.pop("services", ()))
         facilities.append(record)
         if len(facilities) >= batch_size:
@@ -250,8 +270,8 @@ def rtree_filled_afterwards(connection):
 BULK_DEFAULTS = {name: None for name in (
     "external_id", "name_en", "ownership", "address", "district_code", "street", "lat", "lon",
     "location_precision", "location_source", "phone", "capacity", "vacancies", "age_months_min",
-    "age_months_max", "fees", "service_radius_m")} | {
-    "inclusive": False, "status": "active", "opening_hours": [], "version": 1}
+    "age_months_max", "fees", "service_radius_m", "holiday_rule")} | {
+    "inclusive": False, "status": "active", "opening_hours": [], "closures": [], "version": 1}
 FACILITY_COLUMNS = [c for c in Facility.__table__.columns if c.name != "seq"]
 SERVICE_COLUMNS = list(FacilityService.__table__.columns)
 

@@ -23,7 +23,7 @@ __all__ = ["EXTENSIONS", "MEDIA_TYPES", "XLSX", "ImportReport", "UnreadableFile"
 # A spreadsheet row is the whole record: an empty cell clears the field on update.
 CLEARABLE = ("external_id", "name_en", "ownership", "address", "street", "phone", "capacity",
              "vacancies", "age_months_min", "age_months_max", "fees", "service_radius_m",
-             "district")
+             "district", "holiday_rule", "closures")
 
 # The columns of a table (CSV, XLSX) that hold a field the registry names in its problems.
 TABLE_COLUMNS = {"district": ("district_code",), "location": ("lat", "lon")}
