@@ -22,7 +22,7 @@ from pathlib import Path
 
 from servicemap.districts import load_districts
 from servicemap.eligibility import load_catalogue, validate_person
-from servicemap.eligibility.facts import BOOLEAN_FACTS, CARE_NEEDS, HOUSEHOLD_STATUSES
+from servicemap.eligibility.facts import BOOLEAN_FACTS, ENUM_FACTS
 
 POLICIES = Path(__file__).resolve().parent.parent / "seeds" / "policies"
 
@@ -50,7 +50,7 @@ def random_person(rng: random.Random, as_of: datetime.date) -> dict:
         if rng.random() < 0.5:
             code = rng.choice(districts)
             person[name] = code if rng.random() < 0.5 else load_districts()[code].name
-    for name, values in (("household_status", HOUSEHOLD_STATUSES), ("care_need", CARE_NEEDS)):
+    for name, values in ENUM_FACTS.items():  # household_status, care_need, care_setting
         if rng.random() < 0.5:
             person[name] = rng.choice(values)
     for name in BOOLEAN_FACTS:

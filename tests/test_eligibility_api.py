@@ -6,6 +6,8 @@ import logging
 import shutil
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from servicemap import create_app
@@ -13,6 +15,7 @@ from servicemap.config import Config, default_seeds_dir
 from servicemap.eligibility import CatalogueError
 from servicemap.geo.coordsys import from_wgs84
 
+from .eligibility.strategies import requests
 from .test_errors import assert_problem
 from .test_facilities import create
 
@@ -32,6 +35,94 @@ def test_programs_list_the_catalogue_with_criteria_parameters_and_sources(client
     assert "assumed" in str(advanced)
     assert_problem(client.get("/api/v1/programs/no_such_programme"), 404)
     assert_problem(client.get("/api/v1/programs?as_of=yesterday"), 422, "as_of")
+
+
+def test_programs_carry_the_catalogue_version_and_when_each_rule_changed(client):
+    body = client.get("/api/v1/programs?as_of=2026-11-24").json
+    assert body["version"] == 2
+    changed = {p["id"]: p["changed"] for p in body["items"]}
+    assert changed["childcare_subsidy"] == ["2025-01-01"]
+    assert changed["disabled_elder_care_voucher"] == ["2025-07-01", "2026-01-01", "2027-01-01"]
+    assert changed["elder_meal_service"] == []  # no artificial start date
+    voucher = client.get("/api/v1/programs/disabled_elder_care_voucher").json
+    assert [p["applied"] for p in voucher["periods"]] == [False, True]
+    assert voucher["changed"] == changed["disabled_elder_care_voucher"]
+
+
+def test_the_openapi_document_lists_every_fact_including_the_new_ones(client):
+    spec = client.get("/api/openapi.json").json
+    person = spec["components"]["schemas"]["EligibilityRequest"]["properties"]["person"]
+    facts = person["properties"]
+    assert facts["care_setting"]["enum"] == ["institution", "home"]
+    assert facts["enrolled_in_kindergarten"]["type"] == "boolean"
+    assert {"birth_date", "age", "household_status", "care_need", "special_family"} <= set(facts)
+
+
+def test_new_facts_are_used_and_named_when_missing(client):
+    def results(person, as_of="2026-03-01"):
+        body = client.post("/api/v1/eligibility", json={"as_of": as_of, "person": person}).json
+        return {r["program"]: r for r in body["results"]}
+
+    child = results({"birth_date": "2020-02-29"})["free_preschool_final_year"]
+    assert (child["status"], child["missing_facts"]) == ("unknown", ["enrolled_in_kindergarten"])
+    enrolled = results({"birth_date": "2020-02-29", "enrolled_in_kindergarten": True})
+    assert enrolled["free_preschool_final_year"]["status"] == "eligible"
+    elder = {"birth_date": "1950-01-01", "care_need": "severe"}
+    voucher = results(elder)["disabled_elder_care_voucher"]["benefit"]
+    assert [o["amount"] for o in voucher["options"]] == [800, 500]
+    assert voucher["missing_facts"] == ["care_setting"]
+    home = results({**elder, "care_setting": "home"})["disabled_elder_care_voucher"]["benefit"]
+    assert (home["amount"], home["provenance"], home["options"]) == (500, "assumed", [])
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"as_of": "9999-12-31", "person": {"age": 0}}, "as_of"),            # issue 13
+    ({"as_of": "0100-01-01", "person": {"age": 99}}, "as_of"),
+    ({"as_of": "0001-06-01", "person": {"birth_date": "0001-01-01"}}, "as_of"),
+    ({"as_of": "0001-01-01", "person": {"age": 80}}, "as_of"),            # issue 9
+    ({"as_of": "1899-12-31", "person": {}}, "as_of"),
+    ({"as_of": "2101-01-01", "person": {}}, "as_of"),
+    ({"as_of": "2026-01-01", "person": {"birth_date": "1899-12-31"}}, "person.birth_date"),
+    ({"as_of": "2026-01-01", "person": {"birth_date": "0001-01-01"}}, "person.birth_date"),
+    ({"person": {"care_setting": "hospital"}}, "person.care_setting"),
+    ({"person": {"enrolled_in_kindergarten": "yes"}}, "person.enrolled_in_kindergarten"),
+])
+def test_dates_outside_1900_to_2100_and_bad_new_facts_are_422_naming_the_field(client, body,
+                                                                                field):
+    response = client.post("/api/v1/eligibility", json=body)
+    assert_problem(response, 422, field)
+    if "date" in field or field == "as_of":
+        assert "1900-01-01" in str(response.json["errors"][field])
+    location = {"lat": 29.8257, "lon": 106.4370}
+    assert_problem(client.post("/api/v1/recommendations", json={**body, "location": location}),
+                   422, field)
+
+
+def test_the_bounds_themselves_are_answered(client):
+    for body in ({"as_of": "1900-01-01", "person": {"age": 150}},
+                 {"as_of": "1900-01-01", "person": {"birth_date": "1900-01-01"}},
+                 {"as_of": "2100-12-31", "person": {"age": 0, "birth_date": "2100-12-31"}},
+                 {"as_of": "2100-12-31", "person": {"age": 150}}):
+        assert client.post("/api/v1/eligibility", json=body).status_code == 200, body
+    assert_problem(client.get("/api/v1/programs?as_of=0001-01-01"), 422, "as_of")
+    assert_problem(client.get("/api/v1/programs/nursery_care?as_of=2101-01-01"), 422, "as_of")
+    assert client.get("/api/v1/programs?as_of=2100-12-31").status_code == 200
+
+
+@settings(max_examples=60, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(requests(), st.sampled_from(["/api/v1/eligibility", "/api/v1/recommendations"]))
+def test_any_person_on_any_date_within_the_bounds_is_answered_never_5xx(client, request, path):
+    as_of, person = request
+    body = {"as_of": as_of.isoformat(), "person": person}
+    if path.endswith("recommendations"):
+        body["location"] = {"lat": 29.8257, "lon": 106.4370}
+    response = client.post(path, json=body)
+    assert response.status_code == 200, (body, response.json)
+    results = (response.json["results"] if "results" in response.json
+               else [r["program"] for r in response.json["recommendations"]])
+    for result in results:
+        assert (result["status"] == "unknown") == bool(result["missing_facts"]), result
 
 
 def test_eligibility_answers_every_programme_in_catalogue_order_with_reasons(client):

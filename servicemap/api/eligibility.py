@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from flask import Response, current_app, json
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
+from ..bounds import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE, date_in_bounds
 from ..eligibility import FactError, today_in_shanghai, validate_person
+from ..eligibility.facts import fact_properties
 from ..errors import Problem
 from ..extensions import db
 from ..geo.coordsys import to_wgs84
@@ -24,19 +26,30 @@ blp.before_request(require_json)
 ANSWERED = ("eligible", "unknown")
 
 
+def _in_bounds(day) -> None:
+    # Dates far outside any programme's life would overflow the age arithmetic.
+    if not date_in_bounds(day):
+        raise ValidationError(DATE_RANGE_MESSAGE)
+
+
+def _as_of(description: str) -> fields.Date:
+    return fields.Date(validate=_in_bounds, metadata={
+        "description": f"{description} ({DATE_MIN} … {DATE_MAX})", "example": "2026-11-24"})
+
+
 class AsOfQuerySchema(Schema):
-    as_of = fields.Date(metadata={"description": "Parameters in force on this date (default "
-                                                 "today in Asia/Shanghai)"})
+    as_of = _as_of("Parameters in force on this date (default today in Asia/Shanghai)")
 
 
 class EligibilityRequestSchema(Schema):
-    as_of = fields.Date(metadata={"example": "2026-11-24"})
+    as_of = _as_of("The date of the answer (default today in Asia/Shanghai)")
     person = fields.Dict(required=True, metadata={
-        "description": "Facts: birth_date, age, hukou_district, residence_district, "
-                       "household_status, care_need, lives_alone, empty_nest, left_behind, "
-                       "disability_certificate, special_family. Absent facts are unknown.",
+        "description": "Facts about the person; an absent (or null) fact is unknown, and an "
+                       "answer that needs it names it in missing_facts. The engine checks "
+                       "them: an unknown name or a bad value is 422 naming person.<fact>.",
+        "properties": fact_properties(),
         "example": {"birth_date": "1955-03-01", "care_need": "moderate",
-                    "residence_district": "北碚区"}})
+                    "care_setting": "home", "residence_district": "北碚区"}})
 
 
 class RecommendationRequestSchema(EligibilityRequestSchema):
@@ -55,7 +68,11 @@ class ResultSchema(Schema):
                            metadata={"description": "The class of benefit, when graded"})
     criteria = fields.List(fields.Dict())
     missing_facts = fields.List(fields.String())
-    benefit = fields.Dict(metadata={"description": "text_zh, text_en, amount, unit, source"})
+    benefit = fields.Dict(metadata={
+        "description": "text_zh, text_en, amount, unit, provenance, source, note; options (each "
+                       "amount with the rule on facts that gives it) and missing_facts when the "
+                       "facts leave the amount open; pro_rata (months counted, total) for an "
+                       "entitlement begun before the scheme"})
     delivered_by = fields.Dict(metadata={"description": "The kinds and services that deliver it"})
     source = fields.Dict(metadata={"description": "The policy document: title, number, url"})
 
@@ -86,7 +103,7 @@ def catalogue():
 def list_programs(as_of=None):
     """The programme catalogue, with criteria, dated parameters and sources."""
     as_of = as_of or today_in_shanghai()
-    return {"as_of": as_of.isoformat(),
+    return {"as_of": as_of.isoformat(), "version": catalogue().version,
             "items": [p.to_public(as_of) for p in catalogue().programmes]}
 
 

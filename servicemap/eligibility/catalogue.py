@@ -18,12 +18,16 @@ from .facts import Person
 from .programme import Programme, build_programme, make_context
 
 SCHEMA_PATH = Path(__file__).with_name("programme.schema.json")
+# The catalogue's own file (its version), beside the programme files and not one of them.
+HEADER = "catalogue.yaml"
+HEADER_KEYS = {"version", "document"}
 
 
 class Catalogue:
     """The programmes, in catalogue order, and their evaluation for a person."""
 
-    def __init__(self, programmes: list[Programme]):
+    def __init__(self, programmes: list[Programme], version: int | None = None):
+        self.version = version
         self.programmes = list(programmes)
         self._by_id = {programme.id: programme for programme in self.programmes}
 
@@ -40,7 +44,7 @@ class Catalogue:
 def load_catalogue(folder: Path | None = None) -> Catalogue:
     """Every *.yaml file of a folder (seeds/policies by default); CatalogueError if any is bad."""
     folder = Path(folder) if folder else default_seeds_dir() / "policies"
-    paths = sorted(folder.glob("*.yaml"))
+    paths = sorted(path for path in folder.glob("*.yaml") if path.name != HEADER)
     if not paths:
         raise CatalogueError(f"{folder}: no programme files (*.yaml)")
     programmes, files = [], {}
@@ -51,7 +55,23 @@ def load_catalogue(folder: Path | None = None) -> Catalogue:
                                  f"already used by {files[programme.id].name}")
         files[programme.id] = path
         programmes.append(programme)
-    return Catalogue(programmes)
+    header = folder / HEADER
+    return Catalogue(programmes, load_version(header) if header.exists() else None)
+
+
+def load_version(path: Path) -> int:
+    """The catalogue's version from its header file: {version: 2, document: ...}."""
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise CatalogueError(f"{path}: {error}") from None
+    if not isinstance(data, dict) or not set(data) <= HEADER_KEYS:
+        raise CatalogueError(f"{path}: (top level): a mapping with the keys "
+                             f"{', '.join(sorted(HEADER_KEYS))}")
+    version = data.get("version")
+    if type(version) is not int or version < 1:
+        raise CatalogueError(f"{path}: version: {version!r} is not a whole number from 1")
+    return version
 
 
 def load_programme(path: Path) -> Programme:

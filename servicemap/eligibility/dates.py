@@ -2,7 +2,7 @@
 
 A person reaches age N on the N-th anniversary of the birth date; an anniversary on a day the
 month lacks (29 February in a common year, 31 April) falls on the month's last day
-(民法典 第二百零三条). Every age function here is non-increasing in the birth date, so a rule
+(民法典 第二百零二条). Every age function here is non-increasing in the birth date, so a rule
 such as "age ≥ 60 on D" is the same as "born on or before some date", which is how a rule is
 decided when only an integer age, hence an interval of possible birth dates, is known.
 """
@@ -98,6 +98,22 @@ def class_of(births: tuple[date, date], school_year: int, entry_age: int,
         if first <= births[0] and births[1] <= last:
             return kind
     return None
+
+
+def months_counted(start: date, end: date, started: bool) -> int:
+    """Months of an entitlement from `start` until the day before `end`.
+
+    started: every month begun counts in full (1 January to 10 May is 5); else only completed
+    months count (1 January to 10 May is 4).
+    """
+    if end <= start:
+        return 0
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if add_months(start, months) > end:
+        months -= 1  # the last anniversary is after the end: that month is not complete
+    if started and add_months(start, months) < end:
+        months += 1
+    return months
 
 
 def parse_month_day(text: str) -> tuple[int, int]:

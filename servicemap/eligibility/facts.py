@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from servicemap.bounds import DATE_RANGE_MESSAGE, date_in_bounds
 from servicemap.districts import find_district
 
 from .dates import age_years
@@ -19,14 +20,19 @@ HOUSEHOLD_STATUSES = ("none", "subsistence_allowance", "near_subsistence",
                       "extreme_poverty_support")
 # Ordered from least to most need (GB/T 42195-2022), so rules may say "moderate or above".
 CARE_NEEDS = ("able", "mild", "moderate", "severe", "total")
+# Where care is received (机构养老 or 居家/社区): it decides a care voucher's cap.
+CARE_SETTINGS = ("institution", "home")
 BOOLEAN_FACTS = ("lives_alone", "empty_nest", "left_behind", "disability_certificate",
-                 "special_family")
+                 "special_family", "enrolled_in_kindergarten")
 DISTRICT_FACTS = ("hukou_district", "residence_district")
 BIRTH_FACTS = ("birth_date", "age")
-ENUM_FACTS = {"household_status": HOUSEHOLD_STATUSES, "care_need": CARE_NEEDS}
+ENUM_FACTS = {"household_status": HOUSEHOLD_STATUSES, "care_need": CARE_NEEDS,
+              "care_setting": CARE_SETTINGS}
 ORDERED_FACTS = ("care_need",)
 FACT_NAMES = (*BIRTH_FACTS, *DISTRICT_FACTS, *ENUM_FACTS, *BOOLEAN_FACTS)
 MAX_AGE = 150
+# Facts with a few values, which can be tried one by one: name -> every value.
+FACT_DOMAINS = {**ENUM_FACTS, **{name: (True, False) for name in BOOLEAN_FACTS}}
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 UNKNOWN_FACT = "Unknown fact. 未知的个人信息字段。"
@@ -108,8 +114,44 @@ def _check_birth_date(value, as_of: date) -> tuple[str | None, object]:
             return NOT_DATE, None
     if type(value) is not date:  # a datetime is not a calendar date
         return NOT_DATE, None
+    if not date_in_bounds(value):
+        return DATE_RANGE_MESSAGE, None
     if value > as_of:
         return AFTER_AS_OF, None
     if age_years(value, as_of) > MAX_AGE:
         return TOO_OLD, None
     return None, value
+
+
+_MEANINGS = {
+    "birth_date": "出生日期; preferred over age",
+    "age": "周岁, used only when birth_date is absent",
+    "hukou_district": "户籍地: a Chongqing district's code (500109) or name (北碚区)",
+    "residence_district": "常住地: a Chongqing district's code or name; never inferred from hukou",
+    "household_status": "none, 低保 subsistence_allowance, 低保边缘 near_subsistence, "
+                        "特困供养 extreme_poverty_support",
+    "care_need": "GB/T 42195-2022 grade: 能力完好 able, 轻度失能 mild, 中度失能 moderate, "
+                 "重度失能 severe, 完全失能 total",
+    "care_setting": "where care is received: 机构养老 institution, 居家/社区 home",
+    "lives_alone": "独居", "empty_nest": "空巢", "left_behind": "留守",
+    "disability_certificate": "持残疾证", "special_family": "计划生育特殊家庭",
+    "enrolled_in_kindergarten": "在园: attends a kindergarten this school year",
+}
+
+
+def fact_properties() -> dict:
+    """Every fact as an OpenAPI (JSON Schema) property, for the request schema's documentation."""
+    properties = {}
+    for name in FACT_NAMES:
+        if name == "birth_date":
+            spec = {"type": "string", "format": "date"}
+        elif name == "age":
+            spec = {"type": "integer", "minimum": 0, "maximum": MAX_AGE}
+        elif name in DISTRICT_FACTS:
+            spec = {"type": "string", "example": "500109"}
+        elif name in ENUM_FACTS:
+            spec = {"type": "string", "enum": list(ENUM_FACTS[name])}
+        else:
+            spec = {"type": "boolean"}
+        properties[name] = {**spec, "nullable": True, "description": _MEANINGS[name]}
+    return properties

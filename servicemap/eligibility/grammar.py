@@ -18,7 +18,7 @@ from .criteria import AgeRule, All, Any, DateRule, FactTest, KindergartenClass, 
 from .dates import CLASSES
 from .errors import SpecError
 from .facts import BIRTH_FACTS, BOOLEAN_FACTS, DISTRICT_FACTS, ENUM_FACTS, FACT_NAMES, ORDERED_FACTS
-from .parameters import UNITS
+from .units import UNITS
 
 OPERATORS = ("all", "any", "not", "fact", "age_years", "age_months", "kindergarten_class",
              "as_of", "school_year_start")

@@ -8,75 +8,18 @@ from datetime import date
 
 from servicemap.districts import load_districts
 
-from .dates import parse_month_day
+from .cases import Choice, build_case, pick
 from .errors import SpecError
-from .facts import CARE_NEEDS
-
-
-def _whole(value) -> bool:
-    return type(value) is int and value >= 0
-
-
-def _money(value) -> bool:
-    # null: an amount that has not been published
-    return value is None or (type(value) in (int, float) and value >= 0)
-
-
-def _month_day(value) -> bool:
-    try:
-        parse_month_day(value)
-    except (ValueError, TypeError, AttributeError):
-        return False
-    return True
-
-
-def _date(value) -> bool:
-    try:
-        date.fromisoformat(value)
-    except (ValueError, TypeError):
-        return False
-    return True
-
-
-def _same(value):
-    return value
-
-
-# unit -> (check of one value, what the check wants in words, value as the rules use it)
-UNITS = {
-    "years": (_whole, "a whole number of years", _same),
-    "months": (_whole, "a whole number of months", _same),
-    "school_year": (lambda v: type(v) is int and 1900 <= v <= 2200, "a year such as 2025", _same),
-    "month_day": (_month_day, "a day of the year written MM-DD, such as 08-31", parse_month_day),
-    "date": (_date, "a date written YYYY-MM-DD", date.fromisoformat),
-    "care_need_grade": (lambda v: v in CARE_NEEDS, f"one of {', '.join(CARE_NEEDS)}", _same),
-    "yuan": (_money, "an amount in yuan, or null", _same),
-    "yuan_per_day": (_money, "an amount in yuan, or null", _same),
-    "yuan_per_month": (_money, "an amount in yuan, or null", _same),
-    "yuan_per_year": (_money, "an amount in yuan, or null", _same),
-}
-MONEY_UNITS = ("yuan", "yuan_per_day", "yuan_per_month", "yuan_per_year")
-
-
-def spec_date(text, path: tuple) -> date | None:
-    """A YYYY-MM-DD string from a programme file as a date (None stays None)."""
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise SpecError(path, f"{text!r} is not a calendar date (YYYY-MM-DD)") from None
-
-
-def check_source(source: dict | None, path: tuple) -> None:
-    """A citation's date must be a real date."""
-    if source is not None:
-        spec_date(source.get("date"), (*path, "date"))
+from .units import UNITS, check_source, spec_date
 
 
 @dataclass(frozen=True, slots=True)
 class DatedValue:
-    """One value of a parameter, in force from a date until the next value."""
+    """One value of a parameter, in force from a date until the next value.
+
+    With cases, the first case whose rule holds for the person gives the value; this value's own
+    (`value`, `provenance` …) is for everyone else.
+    """
 
     start: date
     value: object
@@ -85,13 +28,15 @@ class DatedValue:
     source: dict | None
     note: str | None = None
     native: object = None  # the value as rules use it: a date, a (month, day) …
+    cases: tuple = ()
 
     def public(self) -> dict:
         """The value with its date, unit, provenance and citation, as JSON would carry it."""
         start = None if self.start == date.min else self.start.isoformat()
         return {"from": start, "value": self.value, "unit": self.unit,
                 "provenance": self.provenance,
-                "source": dict(self.source) if self.source else None, "note": self.note}
+                "source": dict(self.source) if self.source else None, "note": self.note,
+                "cases": [case.public() for case in self.cases]}
 
 
 @dataclass(frozen=True)
@@ -109,6 +54,11 @@ class Parameter:
     def unit(self) -> str:
         return self.values[0].unit
 
+    @property
+    def first_start(self) -> date:
+        """The first day any value is in force (date.min for a value with from: null)."""
+        return min(values[0].start for values in (self.values, *self.by_district.values()))
+
     def value_at(self, as_of: date, district: str | None = None) -> DatedValue | None:
         """The value in force on as_of: the district's own when it has one, else the general."""
         if district in self.by_district:
@@ -117,17 +67,20 @@ class Parameter:
                 return found
         return _in_force(self.values, as_of)
 
-    def applied(self, as_of: date, facts: dict) -> DatedValue | None:
-        """The value for a person: by their district when the parameter says which fact."""
-        district = facts.get(self.district_fact) if self.district_fact else None
-        return self.value_at(as_of, district)
+    def choose(self, ctx) -> Choice:
+        """The value for a person: by their district when the parameter says which fact, and
+        by the case their facts meet when the value has cases."""
+        district = ctx.facts.get(self.district_fact) if self.district_fact else None
+        return pick(self.value_at(ctx.as_of, district), ctx)
 
-    def used(self, as_of: date, facts: dict) -> dict:
-        """The value applied to a person, with its unit, provenance and source."""
-        return self.describe(self.applied(as_of, facts))
+    def changes(self) -> set[date]:
+        """Every date from which one of this parameter's values is in force."""
+        return {value.start for values in (self.values, *self.by_district.values())
+                for value in values if value.start != date.min}
 
-    def describe(self, found: DatedValue | None) -> dict:
-        """A value of this parameter as a result shows it (all None but the unit if none)."""
+    def describe(self, choice: Choice) -> dict:
+        """The value applied to a person, as a result shows it (all None but the unit if none)."""
+        found = choice.found
         if found is None:
             return {"id": self.id, "value": None, "unit": self.unit, "provenance": None,
                     "source": None}
@@ -194,6 +147,8 @@ def _dated_values(specs: list, path: tuple, unit: str | None) -> tuple[DatedValu
             raise SpecError((*where, "from"), "dated values must be in ascending order of from")
         check_source(spec["source"], (*where, "source"))
         native = None if spec["value"] is None else convert(spec["value"])
+        cases = tuple(build_case(case, (*where, "cases", number), unit)
+                      for number, case in enumerate(spec.get("cases", [])))
         values.append(DatedValue(start, spec["value"], unit, spec["provenance"], spec["source"],
-                                 spec.get("note"), native))
+                                 spec.get("note"), native, cases))
     return tuple(values)

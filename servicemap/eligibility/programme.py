@@ -10,21 +10,21 @@ from functools import cached_property
 
 from servicemap.vocabulary import KINDS, SERVICES
 
+from .benefit import benefit_of, check_benefit
+from .cases import shown, shown_value
 from .criteria import Context, KindergartenClass, Node
 from .dates import births_for_age, class_of, school_year_of, today_in_shanghai
 from .errors import SpecError
 from .facts import Person
 from .grammar import compile_rule
-from .parameters import MONEY_UNITS, build_parameter, check_source, spec_date
-from .period import PERIOD_ID, period_entry
+from .parameters import build_parameter
+from .period import PERIOD_ID, Period, build_periods, period_entry
+from .units import check_source
 
 MESSAGE_KEYS = ("message_zh", "message_en", "not_met_zh", "not_met_en", "unknown_zh",
                 "unknown_en")
 OUTCOME_KEYS = {True: ("message_zh", "message_en"), False: ("not_met_zh", "not_met_en"),
                 None: ("unknown_zh", "unknown_en")}
-# Unknown with no fact missing: a parameter of the rule has no value in force on as_of.
-NO_VALUE = ("该日期没有适用的规定值，无法判断。",
-            "No value of this rule's parameters is in force on this date, so it cannot be decided.")
 
 
 @dataclass(frozen=True)
@@ -37,11 +37,11 @@ class Criterion:
     rule: dict  # as written in the file, for the catalogue
     parameter_ids: tuple
 
-    def message(self, value: bool | None, shown: dict) -> tuple[str, str]:
+    def message(self, value: bool | None, texts: dict) -> tuple[str, str]:
         """(中文, English) for an outcome, falling back to the rule's own statement."""
         zh, en = (self.messages.get(key, self.messages[fallback]) for key, fallback in
                   zip(OUTCOME_KEYS[value], ("message_zh", "message_en"), strict=True))
-        return zh.format_map(shown), en.format_map(shown)
+        return zh.format_map(texts), en.format_map(texts)
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Programme:
     name_en: str
     issuer: str
     source: dict
-    effective: tuple[date | None, date | None]
+    periods: tuple[Period, ...]
     criteria: tuple[Criterion, ...]
     parameters: dict
     benefit: dict
@@ -74,24 +74,18 @@ class Programme:
 
     def evaluate_in(self, ctx: Context) -> dict:
         """The result in a context shared by the catalogue's programmes."""
-        applied = {name: p.applied(ctx.as_of, ctx.facts) for name, p in self.parameters.items()}
-        ctx.values = {name: v.native if v else None for name, v in applied.items()}
-        shown = {name: _shown(v) for name, v in applied.items()}
-        used = {name: p.describe(applied[name]) for name, p in self.parameters.items()}
+        choices = {name: p.choose(ctx) for name, p in self.parameters.items()}
+        ctx.values = {name: choice.native for name, choice in choices.items()}
+        texts = {name: shown(choice) for name, choice in choices.items()}
+        used = {name: p.describe(choices[name]) for name, p in self.parameters.items()}
         entries, missing = [], set()
-        if self.effective != (None, None):
-            entries.append(period_entry(self.effective, ctx.as_of))
+        if self.periods:
+            entries.append(period_entry(self.periods, ctx.as_of))
         for criterion in self.criteria:
-            outcome = criterion.node.evaluate(ctx)
-            if outcome.value is None and not outcome.missing:
-                zh, en = NO_VALUE
-            else:
-                zh, en = criterion.message(outcome.value, shown)
-            entries.append({"id": criterion.id, "result": outcome.value, "message_zh": zh,
-                            "message_en": en, "facts": dict(outcome.facts),
-                            "parameters": [_copy_used(used[name])
-                                           for name in criterion.parameter_ids]})
-            missing |= outcome.missing
+            entry, unknown = self._judge(criterion, ctx, choices, texts)
+            entries.append({**entry, "parameters": [_copy_used(used[name])
+                                                    for name in criterion.parameter_ids]})
+            missing |= unknown
         results = [entry["result"] for entry in entries]
         if any(result is False for result in results):
             status, missing = "ineligible", set()
@@ -100,9 +94,27 @@ class Programme:
         return {
             "program": self.id, "name_zh": self.name_zh, "name_en": self.name_en,
             "status": status, "class": self._class(ctx), "criteria": entries,
-            "missing_facts": sorted(missing), "benefit": self._benefit(used, shown),
+            "missing_facts": sorted(missing),
+            "benefit": benefit_of(self.benefit, self.parameters, ctx, choices, texts),
             "delivered_by": _copy(self.delivered_by), "source": dict(self.source),
         }
+
+    def _judge(self, criterion: Criterion, ctx: Context, choices: dict, texts: dict
+               ) -> tuple[dict, frozenset]:
+        """One criterion's result and messages, and the facts that would settle an unknown."""
+        pending = [self.parameters[name] for name in criterion.parameter_ids
+                   if not choices[name].in_force]
+        if pending:  # a rule not yet in force does not hold; nothing the person says helps
+            zh, en = _not_yet(pending[0], ctx.as_of)
+            return {"id": criterion.id, "result": False, "message_zh": zh, "message_en": en,
+                    "facts": {}}, frozenset()
+        outcome = criterion.node.evaluate(ctx)
+        unknown = outcome.missing
+        if outcome.value is None:  # a parameter whose case the facts do not settle
+            unknown = unknown.union(*(choices[name].missing for name in criterion.parameter_ids))
+        zh, en = criterion.message(outcome.value, texts)
+        return {"id": criterion.id, "result": outcome.value, "message_zh": zh, "message_en": en,
+                "facts": dict(outcome.facts)}, unknown
 
     def _class(self, ctx: Context) -> str | None:
         rule = self.kindergarten
@@ -111,31 +123,32 @@ class Programme:
             return None
         return class_of(ctx.births, ctx.school_year, *settings)
 
-    def _benefit(self, used: dict, shown: dict) -> dict:
-        amount = self.benefit["amount"]
-        value = used[amount["param"]] if amount else {}
-        return {"text_zh": self.benefit["text_zh"].format_map(shown),
-                "text_en": self.benefit["text_en"].format_map(shown),
-                "amount": value.get("value"), "unit": value.get("unit"),
-                "provenance": value.get("provenance"), "source": value.get("source")}
-
     def to_public(self, as_of: date | None = None) -> dict:
         """The programme as the catalogue shows it, with the values in force on as_of."""
         as_of = as_of or today_in_shanghai()
-        shown = {name: _shown(p.value_at(as_of)) for name, p in self.parameters.items()}
+        texts = {name: shown_value(p.value_at(as_of)) for name, p in self.parameters.items()}
         return {
             "id": self.id, "name_zh": self.name_zh, "name_en": self.name_en,
             "issuer": self.issuer, "source": dict(self.source), "as_of": as_of.isoformat(),
-            "effective": {"from": _iso(self.effective[0]), "until": _iso(self.effective[1])},
-            "criteria": [{"id": c.id, **{key: text.format_map(shown)
+            "periods": [period.public() for period in self.periods],
+            "changed": self.changed,
+            "criteria": [{"id": c.id, **{key: text.format_map(texts)
                                          for key, text in c.messages.items()},
                           "rule": copy.deepcopy(c.rule)} for c in self.criteria],
             "parameters": [p.public(as_of) for p in self.parameters.values()],
-            "benefit": {"text_zh": self.benefit["text_zh"].format_map(shown),
-                        "text_en": self.benefit["text_en"].format_map(shown),
-                        "amount": self.benefit["amount"]},
+            "benefit": {"text_zh": self.benefit["text_zh"].format_map(texts),
+                        "text_en": self.benefit["text_en"].format_map(texts),
+                        "amount": self.benefit["amount"],
+                        "pro_rata": copy.deepcopy(self.benefit.get("pro_rata"))},
             "delivered_by": _copy(self.delivered_by),
         }
+
+    @cached_property
+    def changed(self) -> list[str]:
+        """The days on which something of this programme starts or stops applying, in order."""
+        days = set().union(*(p.changes() for p in self.parameters.values()),
+                           *(period.changes() for period in self.periods if period.applied))
+        return [day.isoformat() for day in sorted(days)]
 
 
 def make_context(person: Person, as_of: date) -> Context:
@@ -157,10 +170,7 @@ def build_programme(spec: dict) -> Programme:
     check_source(spec["source"], ("source",))
     parameters = {name: build_parameter(name, value, ("parameters", name))
                   for name, value in spec["parameters"].items()}
-    effective = (spec_date(spec["effective"]["from"], ("effective", "from")),
-                 spec_date(spec["effective"]["until"], ("effective", "until")))
-    if None not in effective and effective[0] > effective[1]:
-        raise SpecError(("effective", "until"), "until is before from")
+    periods = build_periods(spec["periods"], ("periods",))
     criteria, seen = [], {PERIOD_ID}
     for index, raw in enumerate(spec["criteria"]):
         path = ("criteria", index)
@@ -175,10 +185,12 @@ def build_programme(spec: dict) -> Programme:
         for key, text in messages.items():
             _check_placeholders(text, (*path, key), parameters)
         criteria.append(Criterion(raw["id"], node, messages, rule, tuple(node.parameter_ids())))
-    _check_benefit(spec["benefit"], parameters)
+    for key in ("text_zh", "text_en"):
+        _check_placeholders(spec["benefit"][key], ("benefit", key), parameters)
+    check_benefit(spec["benefit"], parameters)
     _check_delivery(spec["delivered_by"])
     return Programme(spec["id"], spec["name_zh"], spec["name_en"], spec["issuer"],
-                     spec["source"], effective, tuple(criteria), parameters, spec["benefit"],
+                     spec["source"], periods, tuple(criteria), parameters, spec["benefit"],
                      spec["delivered_by"])
 
 
@@ -192,18 +204,6 @@ def _check_placeholders(text: str, path: tuple, parameters: dict) -> None:
             raise SpecError(path, f"placeholder {{{name}}} is not a parameter of this programme")
 
 
-def _check_benefit(benefit: dict, parameters: dict) -> None:
-    for key in ("text_zh", "text_en"):
-        _check_placeholders(benefit[key], ("benefit", key), parameters)
-    amount = benefit["amount"]
-    if amount and amount["param"] not in parameters:
-        raise SpecError(("benefit", "amount", "param"),
-                        f"unknown parameter {amount['param']!r}")
-    if amount and parameters[amount["param"]].unit not in MONEY_UNITS:
-        raise SpecError(("benefit", "amount", "param"),
-                        f"an amount needs a parameter in {', '.join(MONEY_UNITS)}")
-
-
 def _check_delivery(delivered_by: dict) -> None:
     for key, vocabulary in (("kinds", KINDS), ("services", SERVICES)):
         for index, slug in enumerate(delivered_by[key]):
@@ -213,19 +213,16 @@ def _check_delivery(delivered_by: dict) -> None:
                                 f"{', '.join(vocabulary)}")
 
 
-def _shown(value) -> str:
-    """A parameter's value as a message shows it; '—' when none is in force or published."""
-    return "—" if value is None or value.value is None else str(value.value)
+def _not_yet(parameter, as_of: date) -> tuple[str, str]:
+    start = parameter.first_start
+    return (f"{parameter.label_zh}自{start}起施行，{as_of}尚未施行。",
+            f"Not yet in force on {as_of}: {parameter.label_en.lower()} applies from {start}.")
 
 
 def _copy_used(used: dict) -> dict:
     """A parameter's entry of its own, so that a caller editing one result edits nothing else."""
     source = used["source"]
     return {**used, "source": dict(source) if source else None}
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 def _copy(delivered_by: dict) -> dict:

@@ -41,11 +41,13 @@ __all__ = ["EXTENSIONS", "MEDIA_TYPES", "XLSX", "FileTooLarge", "ImportReport", 
 # A spreadsheet row is the whole record: an empty cell clears the field on update.
 CLEARABLE = ("external_id", "name_en", "ownership", "address", "street", "phone", "capacity",
              "vacancies", "age_months_min", "age_months_max", "fees", "service_radius_m",
-             "district")
+             "district", "holiday_rule", "closures")
 # Rows applied and written together: bounds the ORM objects alive at once.
 BATCH_ROWS = 2000
 # PostgreSQL advisory lock that queues imports (any 64-bit number no other writer uses).
 IMPORT_LOCK_ID = 0x736D_696D_706F_7274  # "smimport"
+# The columns of a table (CSV, XLSX) that hold a field the registry names in its problems.
+TABLE_COLUMNS = {"district": ("district_code",), "location": ("lat", "lon")}
 
 
 @dataclass
@@ -178,8 +180,9 @@ def _apply_row(row: ValidRow, facility: Facility | None,
             # Keys were matched against the registry (under the write lock) and the file.
             apply_changes(target, changes, keys_checked=True)
     except Problem as exc:
-        for column, reasons in (exc.errors or {"row": [exc.detail]}).items():
-            report.problem(row.line, row.headers.get(column, column), " ".join(reasons))
+        for name, reasons in (exc.errors or {"row": [exc.detail]}).items():
+            for column in _columns(row, name):
+                report.problem(row.line, column, " ".join(reasons))
         return None
     if "location" in changes and target.location_source == "manual":
         target.location_source = "import"  # a point the row moved, not one it left alone
@@ -209,6 +212,12 @@ def _write(new: list[tuple[None, Facility]], changed: list[tuple[dict, Facility]
                   + [(before, snapshot(f)) for before, f in changed])
     for item in pending:
         db.session.expunge(item)
+
+
+def _columns(row: ValidRow, name: str) -> list[str]:
+    """The file's own names for a field: its table columns as headed, else the field's name."""
+    return ([row.headers[c] for c in TABLE_COLUMNS.get(name, ()) if c in row.headers]
+            or [row.headers.get(name, name)])
 
 
 def _changes(loaded: dict, facility: Facility) -> dict:
