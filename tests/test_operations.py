@@ -390,15 +390,54 @@ def test_a_connection_lost_at_teardown_does_not_turn_the_answer_into_a_500(clien
     assert response.status_code == 200
 
 
-def test_the_development_servers_request_line_with_its_query_string_is_not_logged():
-    import logging
+def dev_server_handler(request_line: str):
+    """The development server's request handler, as it stands after reading a request line."""
+    from werkzeug.serving import WSGIRequestHandler
 
-    from servicemap.observability import _not_a_dev_server_request_line
+    handler = WSGIRequestHandler.__new__(WSGIRequestHandler)
+    handler.client_address, handler.requestline = ("127.0.0.1", 50000), request_line
+    parts = request_line.split()
+    if len(parts) == 3:
+        handler.command, handler.path, handler.request_version = parts
+    return handler
 
-    def record(message: str) -> logging.LogRecord:
-        return logging.LogRecord("werkzeug", logging.INFO, "", 0, message, None, None)
 
-    line = ('127.0.0.1 - - [24/Nov/2026 23:34:15] '
-            '"GET /api/v1/facilities/nearest?lat=29.8&lon=106.4 HTTP/1.1" 200 -')
-    assert not _not_a_dev_server_request_line(record(line))
-    assert _not_a_dev_server_request_line(record("Press CTRL+C to quit"))
+@pytest.mark.parametrize("status", [200, 304, 404, 422, 429, 500, 503])
+def test_the_development_servers_request_line_never_logs_the_query_string(app, caplog, status):
+    # werkzeug's own logging call, colours and all (it styles every status but 200).
+    handler = dev_server_handler("GET /api/v1/facilities/nearest?lat=29.8213&lon=106.4321 "
+                                 "HTTP/1.1")
+    with caplog.at_level(logging.INFO):
+        handler.log_request(status, 123)
+        handler.log_request(str(status))
+    assert not any("29.8213" in r.getMessage() or "lat=" in r.getMessage()
+                   for r in caplog.records)
+
+
+def test_the_development_servers_error_lines_lose_the_query_string_only(app, caplog):
+    handler = dev_server_handler("GET /api/v1/facilities/nearest?lat=29.8213&lon=106.4321 x y")
+    with caplog.at_level(logging.INFO):
+        # What http.server logs for a request line it cannot read, then its request line.
+        handler.log_error("code %d, message %s", 400,
+                          f"Bad request syntax ({handler.requestline!r})")
+        handler.log_request(400)
+    messages = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert messages and not any("29.8213" in m or "lat=" in m for m in messages)
+    assert any("Bad request syntax ('GET /api/v1/facilities/nearest x y')" in m
+               for m in messages)
+
+
+def metric_series() -> set[tuple]:
+    return {(s.name, tuple(sorted(s.labels.items())))
+            for metric in REGISTRY.collect() if metric.name.startswith("servicemap_http")
+            for s in metric.samples}
+
+
+def test_invented_methods_add_no_metric_series(client):
+    client.open("/healthz", method="RT0")
+    before = metric_series()
+    for n in range(1, 201):
+        assert client.open("/healthz", method=f"RT{n}").status_code == 405
+    assert metric_series() == before
+    body = client.get("/metrics").get_data(as_text=True)
+    assert 'method="other"' in body and "RT1" not in body
