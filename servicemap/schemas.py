@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import datetime
 
 from marshmallow import (
     INCLUDE,
@@ -64,37 +64,27 @@ class Text(fields.String):
         return text
 
 
-def _within_dates(value: date) -> None:
-    # A moment's own calendar day: past DATE_MAX, shifting it by its offset can overflow.
-    if not date_in_bounds(value.date() if isinstance(value, datetime) else value):
-        raise ValidationError(DATE_RANGE_MESSAGE)
-
-
-class BoundedDate(fields.Date):
-    """A date within bounds.DATE_MIN … DATE_MAX."""
+class _WithinDates:
+    """Refuses a date, or a moment whose own calendar day, outside DATE_MIN … DATE_MAX: past
+    them, shifting a moment by its offset or adding days can overflow."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        day = super()._deserialize(value, attr, data, **kwargs)
-        _within_dates(day)
-        return day
+        loaded = super()._deserialize(value, attr, data, **kwargs)
+        if not date_in_bounds(loaded.date() if isinstance(loaded, datetime) else loaded):
+            raise ValidationError(DATE_RANGE_MESSAGE)
+        return loaded
 
 
-class BoundedDateTime(fields.DateTime):
+class BoundedDate(_WithinDates, fields.Date):
+    """A date within bounds.DATE_MIN … DATE_MAX (for every schema that takes a date)."""
+
+
+class BoundedDateTime(_WithinDates, fields.DateTime):
     """An ISO 8601 moment whose day is within bounds.DATE_MIN … DATE_MAX."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        moment = super()._deserialize(value, attr, data, **kwargs)
-        _within_dates(moment)
-        return moment
 
-
-class BoundedAwareDateTime(fields.AwareDateTime):
+class BoundedAwareDateTime(_WithinDates, fields.AwareDateTime):
     """BoundedDateTime, naive moments taken in `default_timezone`."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        moment = super()._deserialize(value, attr, data, **kwargs)
-        _within_dates(moment)
-        return moment
 
 
 class ProblemSchema(Schema):

@@ -187,3 +187,20 @@ def test_a_name_with_a_joiner_between_visible_characters_is_kept(client, admin):
     # else are refused.
     facility = create(client, admin, name="老年食堂 👩\u200d🍳")
     assert facility["name"] == "老年食堂 👩\u200d🍳"
+
+
+@pytest.mark.parametrize("value, accepted", [
+    ("1899-12-31", False), ("1900-01-01", True), ("2100-12-31", True), ("2101-01-01", False),
+    ("0001-01-01", False), ("9999-12-31", False),
+])
+def test_a_bounded_date_field_takes_1900_to_2100_only(value, accepted):
+    from marshmallow import ValidationError
+
+    from servicemap.schemas import BoundedDate
+
+    try:
+        BoundedDate().deserialize(value)
+    except ValidationError as error:
+        assert not accepted and "1900-01-01" in error.messages[0]
+    else:
+        assert accepted
