@@ -87,7 +87,7 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-DEV_SERVER_REQUEST_LINE = re.compile(r'"[A-Z]+ \S+ HTTP/[0-9.]+" \S+ ')
+DEV_SERVER_REQUEST_LINE = re.compile(r'"\S+ \S+ HTTP/[0-9.]+" \S+ ')
 # The development server colours its request line by status (yellow for 404 and so on).
 ANSI_STYLE = re.compile(r"\x1b\[[0-9;]*m")
 QUERY_STRING = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
