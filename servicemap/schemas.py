@@ -18,8 +18,6 @@ from marshmallow import (
 )
 
 from .bounds import (
-    DATE_MAX,
-    DATE_MIN,
     DATE_RANGE_MESSAGE,
     UNSTORABLE_MESSAGE,
     date_in_bounds,
@@ -171,15 +169,12 @@ class OpeningHoursSchema(Schema):
 class ClosureSchema(Schema):
     """A temporary closure: whole days, `from` to `to` inclusive, Asia/Shanghai dates."""
 
-    from_ = fields.Date(required=True, data_key="from", attribute="from",
-                        validate=validate.Range(DATE_MIN, DATE_MAX, error=DATE_RANGE_MESSAGE),
+    from_ = BoundedDate(required=True, data_key="from", attribute="from",
                         metadata={"example": "2026-02-15"})
-    to = fields.Date(required=True,
-                     validate=validate.Range(DATE_MIN, DATE_MAX, error=DATE_RANGE_MESSAGE),
-                     metadata={"example": "2026-02-23"})
-    reason = fields.String(allow_none=True, load_default=None,
-                           validate=validate.Length(max=CLOSURE_REASON_MAX),
-                           metadata={"example": "春节休息"})
+    to = BoundedDate(required=True, metadata={"example": "2026-02-23"})
+    reason = Text(allow_none=True, load_default=None,
+                  validate=validate.Length(max=CLOSURE_REASON_MAX),
+                  metadata={"example": "春节休息"})
 
     @validates_schema
     def _ordered(self, data, **kwargs):

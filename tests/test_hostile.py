@@ -174,6 +174,8 @@ def test_a_well_formed_if_match_list_or_star_still_works(client, admin):
     ({"name_en": "Canteen \u202d"}, "name_en"),
     ({"address": "重庆市\u202a北碚区"}, "address"),
     ({"street": "\u2067天生街道"}, "street"),
+    ({"closures": [{"from": "2026-02-15", "to": "2026-02-16", "reason": "春节\u202e休息"}]},
+     "closures[0].reason"),
 ])
 def test_names_of_zero_width_characters_or_with_bidi_controls_are_422(client, admin, overrides,
                                                                        field):
