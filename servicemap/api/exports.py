@@ -7,7 +7,6 @@ import io
 import tempfile
 
 from flask import Response, json, stream_with_context
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ..extensions import db
@@ -15,6 +14,7 @@ from ..importing import XLSX
 from ..models import Facility
 from ..registry import present
 from ..spreadsheet import COLUMNS, NUMBER_COLUMNS, facility_to_row
+from . import Blueprint
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports",
                 description="Export 导出")
