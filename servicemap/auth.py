@@ -12,6 +12,7 @@ from flask import current_app, g, request
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from .domain_errors import Forbidden
 from .errors import Problem
 from .extensions import db
 from .models import ApiKey
@@ -91,5 +92,5 @@ def check_district(district_code: str | None) -> None:
     key: ApiKey = g.api_key
     if not key.may_write(district_code):
         scope = ", ".join(key.districts) or "none"
-        raise Problem(403, f"This editor key may write only in districts {scope}; "
-                           f"the facility is in {district_code or 'no district'}.")
+        raise Forbidden(f"This editor key may write only in districts {scope}; "
+                        f"the facility is in {district_code or 'no district'}.")

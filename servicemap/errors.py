@@ -13,6 +13,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from .domain_errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
+
 log = logging.getLogger(__name__)
 
 # Titles in 简体中文 beside the English reason phrase, for front ends that show them as they are.
@@ -40,7 +42,11 @@ class Problem(Exception):
 
 
 def invalid_detail(errors: dict) -> str:
-    return "Invalid value for: " + ", ".join(errors) + "."
+    return Invalid(errors).detail
+
+
+# The status each domain refusal answers with.
+DOMAIN_STATUS = {NotFound: 404, Invalid: 422, Conflict: 409, Forbidden: 403, Unavailable: 503}
 
 
 def problem_response(status: int, detail: str, errors: dict | None = None,
@@ -111,6 +117,11 @@ def register_error_handlers(app: Flask) -> None:
     def _problem(error: Problem):
         return problem_response(error.status, error.detail, error.errors, error.headers,
                                 error.body)
+
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError):
+        status = next(code for kind, code in DOMAIN_STATUS.items() if isinstance(error, kind))
+        return problem_response(status, error.detail, error.errors)
 
     @app.errorhandler(StaleDataError)
     def _stale(_error):

@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 
 from . import hours
 from .districts import load_districts
-from .errors import Problem
+from .domain_errors import Conflict, Invalid, NotFound, Unavailable
 from .extensions import db
 from .geo.coordsys import from_wgs84, to_wgs84
 from .geo.gazetteer import BoundariesUnavailable, district_readings, districts_at
@@ -85,10 +85,10 @@ def get_facility(facility_id: str, for_update: bool = False) -> Facility:
     try:
         key = uuid.UUID(facility_id)
     except ValueError:
-        raise Problem(404, f"No facility has the id {facility_id!r}: ids are UUIDs.") from None
+        raise NotFound(f"No facility has the id {facility_id!r}: ids are UUIDs.") from None
     facility = db.session.get(Facility, key, with_for_update=for_update)
     if facility is None:
-        raise Problem(404, f"No facility has the id {facility_id}.")
+        raise NotFound(f"No facility has the id {facility_id}.")
     return facility
 
 
@@ -159,9 +159,9 @@ def apply_changes(facility: Facility, data: dict, *, keys_checked: bool = False)
         locate(facility, data.keys())  # geocode the address, or find the district of the point
         check_consistency(facility, keys_checked, data.keys())
     except BoundariesUnavailable:
-        raise Problem(503, "The district of the point cannot be found just now (the district "
-                           "boundaries did not load; see the server log); try again later. "
-                           "暂时无法确定坐标所在区县，请稍后再试。") from None
+        raise Unavailable("The district of the point cannot be found just now (the district "
+                          "boundaries did not load; see the server log); try again later. "
+                          "暂时无法确定坐标所在区县，请稍后再试。") from None
 
 
 def check_consistency(facility: Facility, keys_checked: bool = False,
@@ -188,10 +188,10 @@ def check_consistency(facility: Facility, keys_checked: bool = False,
             clash = db.session.scalar(select(Facility.id).where(
                 Facility.external_id == facility.external_id, Facility.id != facility.id))
         if clash is not None:
-            raise Problem(409, f"external_id {facility.external_id!r} is already used by "
-                               f"facility {clash}.", {"external_id": ["Already in use."]})
+            raise Conflict(f"external_id {facility.external_id!r} is already used by "
+                           f"facility {clash}.", {"external_id": ["Already in use."]})
     if errors:
-        raise Problem.invalid(errors)
+        raise Invalid(errors)
 
 
 def placement_errors(facility: Facility) -> dict[str, list[str]]:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from .audit import record, snapshot, unchanged
 from .database import InitLock, is_initialised, upgrade
-from .errors import Problem
+from .domain_errors import DomainError
 from .extensions import db
 from .models import Facility
 from .registry import apply_changes
@@ -49,7 +49,7 @@ def seed_facilities() -> SeedReport:
                 facility = facility or Facility(id=uuid.uuid4(), service_rows=[])
                 apply_changes(facility, data)
                 facility.location_source = "import"
-            except (CellError, ValidationError, Problem) as exc:
+            except (CellError, ValidationError, DomainError) as exc:
                 db.session.rollback()
                 raise SeedError(f"{path}:{line}: {_describe(exc)}") from None
             if before is None:

@@ -17,7 +17,8 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from ..audit import record_import, snapshot, unchanged
-from ..errors import Problem, flatten_messages
+from ..domain_errors import DomainError
+from ..errors import flatten_messages
 from ..extensions import db
 from ..geo.coordsys import to_wgs84
 from ..models import Facility, utcnow
@@ -179,7 +180,7 @@ def _apply_row(row: ValidRow, facility: Facility | None,
         with db.session.no_autoflush:
             # Keys were matched against the registry (under the write lock) and the file.
             apply_changes(target, changes, keys_checked=True)
-    except Problem as exc:
+    except DomainError as exc:
         for name, reasons in (exc.errors or {"row": [exc.detail]}).items():
             for column in _columns(row, name):
                 report.problem(row.line, column, " ".join(reasons))
