@@ -6,13 +6,14 @@ Entries join the session of the write they describe, so they commit or roll back
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from flask import g, has_request_context
 from sqlalchemy import func, insert, select
 
 from .extensions import db
+from .hours import SHANGHAI
 from .models import AuditEntry, Facility, utcnow
-from .registry import SHANGHAI, present
 
 CLI_ACTOR = "cli"
 
@@ -31,16 +32,31 @@ def current_actor() -> str:
     return str(key.id) if key is not None else CLI_ACTOR
 
 
+# The stored facility, column by column (seq is the spatial index's key, not the facility's).
+SNAPSHOT_COLUMNS = tuple(c.name for c in Facility.__table__.columns if c.name != "seq")
+# What every write moves, so no part of whether it changed anything.
+BOOKKEEPING = ("updated_at", "version")
+
+
 def snapshot(facility: Facility) -> dict:
-    """The facility as the API shows it, in JSON types."""
-    shown = present(facility)
-    return {**shown, "id": str(shown["id"])}
+    """The facility as stored, in JSON types: its columns and services, never what an answer
+    adds about the moment (open_now), so an entry reads the same whenever it is read."""
+    state = {name: _json(getattr(facility, name)) for name in SNAPSHOT_COLUMNS}
+    return {**state, "services": facility.services}
+
+
+def _json(value):
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
 def unchanged(before: dict, after: dict) -> bool:
-    """Two snapshots show the same facility, whatever their updated_at says."""
-    return ({k: v for k, v in before.items() if k != "updated_at"}
-            == {k: v for k, v in after.items() if k != "updated_at"})
+    """Two snapshots hold the same facility, whatever their bookkeeping says."""
+    return ({k: v for k, v in before.items() if k not in BOOKKEEPING}
+            == {k: v for k, v in after.items() if k not in BOOKKEEPING})
 
 
 def record(action: str, facility: Facility, before: dict | None, after: dict | None) -> None:

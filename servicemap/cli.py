@@ -16,9 +16,9 @@ from .database import upgrade
 from .districts import find_district
 from .extensions import db
 from .geo.coordsys import COORDSYS
-from .geo.geocoding import pending_ids, retry_pending
 from .importing import EXTENSIONS, FileTooLarge, UnreadableFile, import_facilities
 from .models import ApiKey
+from .registry import pending_ids, retry_pending
 from .seeding import SeedError, seed_facilities
 from .vocabulary import ROLES
 

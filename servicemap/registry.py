@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
-from . import hours
+from . import audit, hours
 from .districts import load_districts
 from .domain_errors import Conflict, Invalid, NotFound, Unavailable
 from .extensions import db
@@ -21,7 +23,7 @@ from .geo.geocoding import locate
 from .geo.rtree import rtree_select
 from .holidays import current_calendar
 from .hours import default_holiday_rule, opening_state
-from .models import Facility, FacilityService, utcnow
+from .models import Facility, FacilityService, GeocodePending, utcnow
 from .vocabulary import ordered_services
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -131,10 +133,123 @@ def list_facilities(filters: dict, page: int, per_page: int) -> tuple[list[Facil
     return list(rows), total
 
 
-def apply_changes(facility: Facility, data: dict, *, keys_checked: bool = False) -> None:
+# The one audited write. Every writer (the API, flask seed, imports, geocode --pending) goes
+# through stage(), and then write() for one facility or write_many() for an import's batch.
+
+@dataclass
+class Change:
+    """A staged write: create, update or delete, the facility, and its snapshot before."""
+
+    action: str
+    facility: Facility
+    before: dict | None
+
+
+def stage(facility: Facility | None, data: dict, *, keys_checked: bool = False,
+          point_source: str = "manual") -> Change | None:
+    """Snapshot, apply, locate/geocode, derive the district and check one write, unflushed;
+    None when it changes nothing stored (its columns are expired: no version bump).
+
+    facility: the stored one, or None to create one. Raises the domain errors.
+    """
+    before = audit.snapshot(facility) if facility is not None else None
+    target = facility or Facility(id=uuid.uuid4(), service_rows=[])
+    with db.session.no_autoflush:  # nothing half-applied reaches the database early
+        apply_changes(target, data, keys_checked=keys_checked, point_source=point_source)
+    if before is None:
+        return Change("create", target, None)
+    if audit.unchanged(before, audit.snapshot(target)):
+        # Its columns only: what a geocoding retry noted in geocode_pending still counts.
+        db.session.expire(target, audit.SNAPSHOT_COLUMNS)
+        return None
+    return Change("update", target, before)
+
+
+def write(facility: Facility | None, data: dict | None, *,
+          authorise: Callable[[str | None], None] | None = None, keys_checked: bool = False,
+          point_source: str = "manual") -> Change | None:
+    """Create (facility None), update, or delete (data None) one facility: staged, flushed and
+    recorded in the audit log, in the caller's transaction; None when nothing changed.
+
+    authorise(district_code) is asked about the district a facility is in before the write
+    and the one it ends up in (an editor's scope); it raises to refuse.
+    """
+    if facility is not None and authorise:
+        authorise(facility.district_code)
+    if data is None:
+        change = Change("delete", facility, audit.snapshot(facility))
+        audit.record("delete", facility, change.before, None)
+        db.session.delete(facility)
+        return change
+    change = stage(facility, data, keys_checked=keys_checked, point_source=point_source)
+    if change is None:
+        return None
+    if authorise:
+        authorise(change.facility.district_code)  # the final one: a moved point's own
+    if change.action == "create":
+        db.session.add(change.facility)
+    db.session.flush()
+    audit.record(change.action, change.facility, change.before, audit.snapshot(change.facility))
+    return change
+
+
+def write_many(changes: list[Change]) -> None:
+    """write() for an import's batch of staged creates and updates: updates flushed, new
+    rows inserted in bulk, and their audit entries added in one statement."""
+    db.session.flush()
+    new = [c.facility for c in changes if c.action == "create"]
+    now = utcnow()
+    for facility in new:  # as bulk_insert stores them, so their snapshots say so
+        facility.created_at = facility.updated_at = now
+        facility.version = 1
+    bulk_insert(db.session.connection(), (_bulk_record(f) for f in new))
+    # Rows whose address could not be geocoded: remembered for `flask geocode --pending`.
+    pending = [f.geocode_pending for f in new if f.geocode_pending is not None]
+    db.session.add_all(pending)
+    db.session.flush()
+    audit.record_import(None, [(c.before, audit.snapshot(c.facility)) for c in changes
+                               if c.action == "create"]
+                        + [(c.before, audit.snapshot(c.facility)) for c in changes
+                           if c.action != "create"])
+    for item in pending:
+        db.session.expunge(item)
+
+
+def _bulk_record(facility: Facility) -> dict:
+    record = {c.name: getattr(facility, c.name) for c in FACILITY_COLUMNS}
+    record = {k: v for k, v in record.items() if v is not None}
+    return {**record, "services": facility.services}
+
+
+def pending_ids() -> list:
+    """Ids of the facilities waiting for a location, oldest first."""
+    return list(db.session.scalars(
+        select(GeocodePending.facility_id).order_by(GeocodePending.created_at,
+                                                    GeocodePending.facility_id)))
+
+
+def retry_pending(ids: list, batch_size: int = 50, advance=None) -> tuple[int, int]:
+    """Geocode the given pending facilities again, committing per batch; (located, pending)."""
+    located = 0
+    for start in range(0, len(ids), batch_size):
+        batch = db.session.scalars(select(Facility).options(
+            selectinload(Facility.geocode_pending)).where(
+            Facility.id.in_(ids[start:start + batch_size]))).all()
+        for facility in batch:
+            write(facility, {}, keys_checked=True)  # no key changes: no clash to look for
+            located += facility.geocode_pending is None
+        db.session.commit()
+        if advance:
+            advance(len(ids[start:start + batch_size]))
+    return located, len(ids) - located
+
+
+def apply_changes(facility: Facility, data: dict, *, keys_checked: bool = False,
+                  point_source: str = "manual") -> None:
     """Copy validated input onto a facility, converting the location to WGS-84.
 
     keys_checked: the caller (a bulk import) already knows external_id is not taken.
+    point_source: the location_source of a point the input gives (an import's "import").
     """
     for name in SIMPLE_FIELDS:
         if name in data:
@@ -154,7 +269,7 @@ def apply_changes(facility: Facility, data: dict, *, keys_checked: bool = False)
             facility.lat, facility.lon = to_wgs84(location["lat"], location["lon"],
                                                   location["coordsys"])
             facility.location_precision = location["precision"]
-            facility.location_source = "manual"
+            facility.location_source = point_source
     try:
         locate(facility, data.keys())  # geocode the address, or find the district of the point
         check_consistency(facility, keys_checked, data.keys())

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import csv
 import logging
-import uuid
 from dataclasses import dataclass
 
 from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from .audit import record, snapshot, unchanged
 from .database import InitLock, is_initialised, upgrade
 from .domain_errors import DomainError
 from .extensions import db
 from .models import Facility
-from .registry import apply_changes
+from .registry import write
 from .schemas import FacilityInSchema
 from .spreadsheet import CellError, row_to_facility
 
@@ -37,35 +35,25 @@ class SeedError(Exception):
 def seed_facilities() -> SeedReport:
     """(Re)load seeds/facilities.csv by external_id in one transaction; safe to repeat."""
     path = current_app.config["SERVICEMAP"].seeds_dir / "facilities.csv"
-    report, schema, changed = SeedReport(), FacilityInSchema(), []
+    report, schema = SeedReport(), FacilityInSchema()
     existing = {f.external_id: f for f in db.session.scalars(
         select(Facility).where(Facility.external_id.is_not(None)))}
     with path.open(encoding="utf-8-sig", newline="") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             try:
                 data = schema.load(row_to_facility(row, precision="street"))
-                facility = existing.get(data["external_id"])
-                before = snapshot(facility) if facility else None
-                facility = facility or Facility(id=uuid.uuid4(), service_rows=[])
-                apply_changes(facility, data)
-                facility.location_source = "import"
+                # Audited as the command line's writes.
+                change = write(existing.get(data["external_id"]), data, point_source="import")
             except (CellError, ValidationError, DomainError) as exc:
                 db.session.rollback()
                 raise SeedError(f"{path}:{line}: {_describe(exc)}") from None
-            if before is None:
-                db.session.add(facility)
-                existing[facility.external_id] = facility
-                report.created += 1
-                changed.append(("create", facility, None))
-            elif not unchanged(before, snapshot(facility)):
-                report.updated += 1
-                changed.append(("update", facility, before))
-            else:
-                db.session.expire(facility)  # drop the no-op assignments: no version bump
+            if change is None:
                 report.unchanged += 1
-    db.session.flush()
-    for action, facility, before in changed:  # audited as the command line's writes
-        record(action, facility, before, snapshot(facility))
+            elif change.action == "create":
+                existing[change.facility.external_id] = change.facility
+                report.created += 1
+            else:
+                report.updated += 1
     db.session.commit()
     return report
 

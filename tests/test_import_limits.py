@@ -188,10 +188,10 @@ def _write_lock_free(app) -> bool:
 
 def test_the_write_lock_is_free_while_a_file_is_read_and_held_while_it_is_written(
         client, admin, app, monkeypatch):
-    from servicemap import importing
+    from servicemap import registry
 
     while_reading, while_writing = [], []
-    real_convert, real_insert = readers.row_to_facility, importing.bulk_insert
+    real_convert, real_insert = readers.row_to_facility, registry.bulk_insert
 
     def convert(cells, *args):
         while_reading.append(_write_lock_free(app))
@@ -202,7 +202,7 @@ def test_the_write_lock_is_free_while_a_file_is_read_and_held_while_it_is_writte
         return real_insert(*args, **kwargs)
 
     monkeypatch.setattr(readers, "row_to_facility", convert)
-    monkeypatch.setattr(importing, "bulk_insert", insert)
+    monkeypatch.setattr(registry, "bulk_insert", insert)  # the registry's batched write
     assert post(client, admin, CSV_ZH.encode(), "text/csv", "dry_run=true").status_code == 200
     assert while_reading == [True] * 3 and while_writing == []  # a dry run takes no lock
     while_reading.clear()

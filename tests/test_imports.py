@@ -97,12 +97,12 @@ def test_dry_run_reports_every_problem_and_writes_nothing(client, admin):
 def test_a_crash_in_the_middle_leaves_the_registry_as_it_was(client, admin, monkeypatch):
     post(client, admin, CSV_ZH.encode(), "text/csv")
     before = client.get("/api/v1/exports/facilities.csv").data
-    from servicemap import importing
+    from servicemap import registry
 
     def explode(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(importing, "bulk_insert", explode)
+    monkeypatch.setattr(registry, "bulk_insert", explode)  # the registry's batched write
     more = CSV_ZH.replace(",40,3\n", ",40,1\n") + ROWS_ZH[0].replace("BB-1", "BB-7")
     assert_problem(post(client, admin, more.encode(), "text/csv"), 500)
     assert client.get("/api/v1/exports/facilities.csv").data == before

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 import zlib
 from urllib.parse import urlencode
 
@@ -11,12 +10,11 @@ from flask import Response, current_app, request, url_for
 from marshmallow import Schema, fields, validate
 
 from .. import hours
-from ..audit import record, snapshot
 from ..auth import check_district, key_required
 from ..errors import Problem
 from ..extensions import db
 from ..models import Facility
-from ..registry import apply_changes, get_facility, list_facilities, present_answer
+from ..registry import get_facility, list_facilities, present_answer, write
 from ..schemas import (
     COORDSYS,
     FacilityInSchema,
@@ -119,12 +117,7 @@ def _page_links(page: int, per_page: int, total: int) -> str:
 @blp.response(201, FacilitySchema, headers={"Location": {"schema": {"type": "string"}}})
 def create(data: dict):
     """Create a facility (admin, or an editor inside its districts)."""
-    facility = Facility(id=uuid.uuid4(), service_rows=[])
-    apply_changes(facility, data)
-    check_district(facility.district_code)  # the final one: a written point's own district
-    db.session.add(facility)
-    db.session.flush()
-    record("create", facility, None, snapshot(facility))
+    facility = write(None, data, authorise=check_district).facility
     db.session.commit()
     return _answer(facility, (data.get("location") or {}).get("coordsys", "wgs84"), 201)
 
@@ -146,14 +139,7 @@ def update(changes: dict, facility_id: str):
     """Change some fields of a facility; If-Match guards against lost updates."""
     facility = get_facility(facility_id, for_update=True)
     _check_if_match(facility)
-    check_district(facility.district_code)
-    before = snapshot(facility)
-    apply_changes(facility, changes)
-    check_district(facility.district_code)  # the final one: a moved point's own district
-    db.session.flush()
-    after = snapshot(facility)
-    if after != before:  # a PATCH that changes nothing writes nothing
-        record("update", facility, before, after)
+    write(facility, changes, authorise=check_district)  # a PATCH changing nothing writes nothing
     db.session.commit()
     return _answer(facility, (changes.get("location") or {}).get("coordsys", "wgs84"))
 
@@ -166,7 +152,5 @@ def delete(facility_id: str):
     """Delete a facility."""
     facility = get_facility(facility_id, for_update=True)
     _check_if_match(facility)
-    check_district(facility.district_code)
-    record("delete", facility, snapshot(facility), None)
-    db.session.delete(facility)
+    write(facility, None, authorise=check_district)
     db.session.commit()

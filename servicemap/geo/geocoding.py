@@ -21,7 +21,6 @@ from geopy.geocoders import get_geocoder_for_service
 from geopy.geocoders.base import Geocoder
 from sqlalchemy import inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import selectinload
 
 from ..districts import load_districts
 from ..extensions import db
@@ -293,31 +292,3 @@ def _settle(facility: Facility) -> None:
             facility.status = pending.requested_status
         facility.geocode_pending = None
 
-
-def pending_ids() -> list:
-    """Ids of the facilities waiting for a location, oldest first."""
-    return list(db.session.scalars(
-        select(GeocodePending.facility_id).order_by(GeocodePending.created_at,
-                                                    GeocodePending.facility_id)))
-
-
-def retry_pending(ids: list, batch_size: int = 50, advance=None) -> tuple[int, int]:
-    """Geocode the given pending facilities again, committing per batch; (located, pending)."""
-    from ..audit import record, snapshot  # audit reads the registry, which calls locate()
-
-    located = 0
-    for start in range(0, len(ids), batch_size):
-        batch = db.session.scalars(select(Facility).options(
-            selectinload(Facility.geocode_pending)).where(
-            Facility.id.in_(ids[start:start + batch_size]))).all()
-        for facility in batch:
-            before = snapshot(facility)
-            locate(facility)
-            located += facility.geocode_pending is None
-            if facility.geocode_pending is None:
-                db.session.flush()
-                record("update", facility, before, snapshot(facility))
-        db.session.commit()
-        if advance:
-            advance(len(ids[start:start + batch_size]))
-    return located, len(ids) - located

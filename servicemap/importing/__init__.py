@@ -10,19 +10,18 @@ row is kept pickled, so memory stays a small multiple of the file's size.
 from __future__ import annotations
 
 import pickle
-import uuid
 from dataclasses import asdict, dataclass, field
 
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from ..audit import record_import, snapshot, unchanged
+from ..audit import record_import
 from ..domain_errors import DomainError
 from ..errors import flatten_messages
 from ..extensions import db
 from ..geo.coordsys import to_wgs84
-from ..models import Facility, utcnow
-from ..registry import FACILITY_COLUMNS, apply_changes, bulk_insert
+from ..models import Facility
+from ..registry import Change, stage, write_many
 from ..schemas import FacilityInSchema
 from .readers import (
     EXTENSIONS,
@@ -156,63 +155,39 @@ def _apply(valid: list[ValidRow], report: ImportReport, write: bool, progress) -
                     ).get(row.key[1]) for row in batch]
         stored = {f.id: f for f in db.session.scalars(select(Facility).where(
             Facility.id.in_([m for m in matches if m is not None])))}
-        new, changed = [], []
+        changes = []
         for row, match in zip(batch, matches, strict=True):
-            outcome = _apply_row(row, stored.get(match) if match else None, report)
-            if outcome is not None:
-                (changed if outcome[0] else new).append(outcome)
+            change = _apply_row(row, stored.get(match) if match else None, report)
+            if change is not None:
+                changes.append(change)
             if progress:
                 progress(1)
         if write and report.accepted:
-            _write(new, changed)
+            write_many(changes)
         for facility in stored.values():
             db.session.expunge(facility)  # written (or not to be): free it
 
 
-def _apply_row(row: ValidRow, facility: Facility | None,
-               report: ImportReport) -> tuple[dict | None, Facility] | None:
-    """(snapshot before or None for a new one, facility) when the row changes something."""
+def _apply_row(row: ValidRow, facility: Facility | None, report: ImportReport) -> Change | None:
+    """The row staged as the registry's write (counted in the report), unless it changes
+    nothing or the registry refuses it (its reasons go to the report)."""
     loaded = pickle.loads(row.loaded)
-    before = snapshot(facility) if facility else None
-    target = facility or Facility(id=uuid.uuid4(), service_rows=[])
-    changes = _changes(loaded, target) if facility else loaded
+    changes = _changes(loaded, facility) if facility else loaded
     try:
-        with db.session.no_autoflush:
-            # Keys were matched against the registry (under the write lock) and the file.
-            apply_changes(target, changes, keys_checked=True)
+        # Keys were matched against the registry (under the write lock) and the file.
+        change = stage(facility, changes, keys_checked=True, point_source="import")
     except DomainError as exc:
         for name, reasons in (exc.errors or {"row": [exc.detail]}).items():
             for column in _columns(row, name):
                 report.problem(row.line, column, " ".join(reasons))
         return None
-    if "location" in changes and target.location_source == "manual":
-        target.location_source = "import"  # a point the row moved, not one it left alone
-    if before is None:
-        report.created += 1
-        return None, target
-    if unchanged(before, snapshot(target)):
-        db.session.expire(target)  # no version bump for an unchanged row
+    if change is None:
         report.unchanged += 1
-        return None
-    report.updated += 1
-    return before, target
-
-
-def _write(new: list[tuple[None, Facility]], changed: list[tuple[dict, Facility]]) -> None:
-    """One batch: updates flushed, new rows inserted in bulk, their audit entries added."""
-    db.session.flush()
-    now = utcnow()
-    for _none, facility in new:
-        facility.created_at = facility.updated_at = now
-    bulk_insert(db.session.connection(), (_record(f) for _none, f in new))
-    # Rows whose address could not be geocoded: remembered for `flask geocode --pending`.
-    pending = [f.geocode_pending for _none, f in new if f.geocode_pending is not None]
-    db.session.add_all(pending)
-    db.session.flush()
-    record_import(None, [(None, snapshot(f)) for _none, f in new]
-                  + [(before, snapshot(f)) for before, f in changed])
-    for item in pending:
-        db.session.expunge(item)
+    elif change.action == "create":
+        report.created += 1
+    else:
+        report.updated += 1
+    return change
 
 
 def _columns(row: ValidRow, name: str) -> list[str]:
@@ -233,8 +208,3 @@ def _changes(loaded: dict, facility: Facility) -> dict:
             changes.pop("location")  # same point: keep its precision and source
     return changes
 
-
-def _record(facility: Facility) -> dict:
-    record = {c.name: getattr(facility, c.name) for c in FACILITY_COLUMNS}
-    record = {k: v for k, v in record.items() if v is not None}
-    return {**record, "services": facility.services}
