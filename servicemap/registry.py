@@ -19,10 +19,10 @@ from .domain_errors import Conflict, Invalid, NotFound, Unavailable
 from .extensions import db
 from .geo.coordsys import from_wgs84, to_wgs84
 from .geo.gazetteer import BoundariesUnavailable, district_readings, districts_at
-from .geo.geocoding import locate
 from .geo.rtree import rtree_select
 from .holidays import current_calendar
 from .hours import default_holiday_rule, opening_state
+from .locating import locate
 from .models import Facility, FacilityService, GeocodePending, utcnow
 from .vocabulary import ordered_services
 

@@ -32,9 +32,9 @@ from servicemap.geo.geocoding import (
     address_query,
     build_geocoding,
     current_geocoding,
-    locate,
     use_geocoder,
 )
+from servicemap.locating import locate
 from servicemap.models import Facility, GeocodeCache, GeocodePending
 
 from .test_facilities import meal_point
