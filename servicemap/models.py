@@ -101,7 +101,7 @@ class Facility(Base):
     service_rows: Mapped[list[FacilityService]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", passive_deletes=True
     )
-    # Present while the address awaits geocoding (geo/geocoding.py); the facility is a draft.
+    # Present while the address awaits geocoding (locating.py); the facility is a draft.
     geocode_pending: Mapped[GeocodePending | None] = relationship(
         cascade="all, delete-orphan", passive_deletes=True
     )

@@ -40,9 +40,11 @@ class AuditEntrySchema(Schema):
         "description": "Null for the summary entry of an import"})
     request_id = fields.String(allow_none=True)
     before = fields.Dict(allow_none=True, metadata={
-        "description": "The facility as it was (null when created)"})
+        "description": "The facility as it was stored, column by column with its services "
+                       "(null when created)"})
     after = fields.Dict(allow_none=True, metadata={
-        "description": "The facility as it became (null when deleted); an import's counts"})
+        "description": "The facility as it was stored after, likewise (null when deleted); "
+                       "an import's counts"})
 
 
 class AuditPageSchema(PageSchema):
