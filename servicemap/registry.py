@@ -10,7 +10,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.orm import selectinload
 
 from . import audit, hours
@@ -133,6 +133,10 @@ def list_facilities(filters: dict, page: int, per_page: int) -> tuple[list[Facil
     return list(rows), total
 
 
+# The columns an unchanged write expires when geocode_pending has news (not the id or the
+# version: no write changes them in place, and a flush would read them back row by row).
+EXPIRED_UNCHANGED = [name for name in audit.SNAPSHOT_COLUMNS if name not in ("id", "version")]
+
 # The one audited write. Every writer (the API, flask seed, imports, geocode --pending) goes
 # through stage(), and then write() for one facility or write_many() for an import's batch.
 
@@ -148,7 +152,7 @@ class Change:
 def stage(facility: Facility | None, data: dict, *, keys_checked: bool = False,
           point_source: str = "manual") -> Change | None:
     """Snapshot, apply, locate/geocode, derive the district and check one write, unflushed;
-    None when it changes nothing stored (its columns are expired: no version bump).
+    None when it changes nothing stored (its no-op assignments dropped: no version bump).
 
     facility: the stored one, or None to create one. Raises the domain errors.
     """
@@ -159,10 +163,19 @@ def stage(facility: Facility | None, data: dict, *, keys_checked: bool = False,
     if before is None:
         return Change("create", target, None)
     if audit.unchanged(before, audit.snapshot(target)):
-        # Its columns only: what a geocoding retry noted in geocode_pending still counts.
-        db.session.expire(target, audit.SNAPSHOT_COLUMNS)
+        _forget_assignments(target)
         return None
     return Change("update", target, before)
+
+
+def _forget_assignments(facility: Facility) -> None:
+    """Drop an unchanged write's no-op assignments, so that no version moves; but keep what a
+    failed geocoding has just noted in its geocode_pending (expiring all would cascade to it)."""
+    pending = inspect(facility).dict.get("geocode_pending")
+    if pending is not None and inspect(pending).modified:
+        db.session.expire(facility, EXPIRED_UNCHANGED)
+    else:
+        db.session.expire(facility)
 
 
 def write(facility: Facility | None, data: dict | None, *,
