@@ -1,9 +1,9 @@
 """/api/v1/hsds: the registry as HSDS 3.0, every body checked against the Open Referral schemas.
 
-The schemas are the copies in shared/hsds-3.0 (beside this repository). The HSDA OpenAPI
-document there refers to the compiled schemas by their raw GitHub URLs; a referencing.Registry
-maps those URLs to the local files, so page bodies are checked against the HSDA page schema of
-their path and nothing is fetched from the network.
+The schemas are the copies in tests/hsds-3.0 (its README: source commit, licence). The HSDA
+OpenAPI document there refers to the compiled schemas by their raw GitHub URLs; a
+referencing.Registry maps those URLs to the local files, so page bodies are checked against
+the HSDA page schema of their path and nothing is fetched from the network.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from referencing.jsonschema import DRAFT202012
 
 from .test_facilities import create
 
-HSDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "hsds-3.0"
+HSDS_DIR = Path(__file__).resolve().parent / "hsds-3.0"
 SPEC = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/"
 HSDA = "urn:servicemap:test:hsda-openapi"  # where the registry keeps HSDA's openapi.json
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:servicemap:hsds")
@@ -55,7 +55,7 @@ ROUTES = [
 @cache
 def _registry() -> Registry:
     if not HSDS_DIR.is_dir():
-        pytest.fail(f"The HSDS 3.0 schemas are expected in {HSDS_DIR} (shared/ beside the repo)")
+        pytest.fail(f"The HSDS 3.0 schemas are expected in {HSDS_DIR}")
     resources = {}
     for path in (HSDS_DIR / "schema").glob("*.json"):
         resources[SPEC + "compiled/" + path.name] = json.loads(path.read_text("utf-8"))
