@@ -194,7 +194,7 @@ def test_import_size_and_row_limits(client, admin, app):
 
 
 def test_csv_export_has_a_bom_and_round_trips_unchanged(client, admin, runner):
-    runner.invoke(args=["seed"])
+    assert runner.invoke(args=["seed"]).exit_code == 0
     post(client, admin, CSV_ZH.encode("gbk"), "text/csv")
     exported = client.get("/api/v1/exports/facilities.csv")
     assert exported.mimetype == "text/csv" and exported.data.startswith(b"\xef\xbb\xbf")
@@ -205,7 +205,7 @@ def test_csv_export_has_a_bom_and_round_trips_unchanged(client, admin, runner):
 
 
 def test_geojson_export_round_trips_unchanged(client, admin, runner):
-    runner.invoke(args=["seed"])
+    assert runner.invoke(args=["seed"]).exit_code == 0
     exported = client.get("/api/v1/exports/facilities.geojson")
     assert exported.mimetype == "application/geo+json"
     collection = exported.json
@@ -213,7 +213,7 @@ def test_geojson_export_round_trips_unchanged(client, admin, runner):
     assert len(collection["features"]) == total(client)
     report = post(client, admin, exported.data, "application/geo+json").json
     assert report["invalid"] == []
-    assert (report["created"], report["updated"]) == (0, 0)
+    assert (report["created"], report["updated"], report["unchanged"]) == (0, 0, total(client))
 
 
 def test_import_command_reports_and_writes_all_or_nothing(runner, client, tmp_path):
