@@ -37,7 +37,7 @@ from servicemap.geo.geocoding import (
 )
 from servicemap.models import Facility, GeocodeCache, GeocodePending
 
-from .test_facilities import meal_point
+from .conftest import meal_point
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 TIANSHENG = (29.820329, 106.421656)  # the gazetteer's point for 北碚区天生街道

@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from .test_facilities import create
+from .conftest import create
 
 HSDS_DIR = Path(__file__).resolve().parent / "hsds-3.0"
 SPEC = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/"

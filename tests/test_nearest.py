@@ -7,8 +7,7 @@ from geopy.distance import geodesic
 
 from servicemap.geo.coordsys import from_wgs84
 
-from .test_errors import assert_problem
-from .test_facilities import create
+from .conftest import assert_problem, create
 
 ORIGIN = (29.8257, 106.4370)  # 北碚区朝阳街道
 NEAREST = "/api/v1/facilities/nearest"
