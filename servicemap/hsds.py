@@ -32,7 +32,9 @@ PROFILE = "https://openreferral.org/specification/3.0/"  # no profile of our own
 #   mask = uuid5(uuid5(NAMESPACE_URL, "urn:servicemap:hsds"), "<object type>") with the version
 #          and variant bits cleared,
 # which keeps the facility id's version and variant (a uuid4 gives a uuid4) and is its own
-# inverse. Every other object's id is
+# inverse. (Until issue 10 they were uuid5 like the others, found by hashing every facility id;
+# storing those would have meant every write path, the bulk loader's COPY included, filling
+# them.) Every other object's id is
 #   uuid5(namespace, "<facility id>" or "<facility id>/<part>")
 # with namespace = uuid5(uuid5(NAMESPACE_URL, "urn:servicemap:hsds"), "<object type>"), e.g.
 # "location"; taxonomy terms use uuid5(TERM, "<slug>"), the taxonomy uuid5(TAXONOMY,
