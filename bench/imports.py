@@ -21,11 +21,22 @@ from servicemap import create_app
 from servicemap.config import Config
 from servicemap.database import upgrade
 from servicemap.extensions import db
+from servicemap.geo.gazetteer import district_readings
 from servicemap.importing import import_facilities
 from servicemap.vocabulary import KINDS, SERVICES
 
 HEADER = ["external_id", "name", "kind", "services", "inclusive", "address", "district_code",
           "lat", "lon", "opening_hours", "capacity", "vacancies"]
+
+
+def point_in_chongqing(rng: random.Random) -> tuple[float, float, str]:
+    """A point drawn uniformly from the box around Chongqing until one lies in the city, and
+    its district: an import refuses points outside it and districts their points are not in."""
+    while True:
+        lat, lon = round(rng.uniform(28.1, 32.2), 6), round(rng.uniform(105.2, 110.2), 6)
+        district = next(district_readings(lat, lon), None)
+        if district is not None:
+            return lat, lon, district
 
 
 def make_csv(n: int, seed: int = 7) -> bytes:
@@ -36,12 +47,12 @@ def make_csv(n: int, seed: int = 7) -> bytes:
     kinds, services = sorted(KINDS), sorted(SERVICES)
     for i in range(n):
         capacity = rng.randint(10, 200)
+        lat, lon, district = point_in_chongqing(rng)
         writer.writerow([
             f"BENCH-{i:07d}", f"测试设施{i}", rng.choice(kinds),
             ";".join(rng.sample(services, rng.randint(1, 3))), rng.choice(["true", "false"]),
-            f"重庆市北碚区测试路{i}号", "500109", f"{rng.uniform(28.1, 32.2):.6f}",
-            f"{rng.uniform(105.2, 110.2):.6f}", "1-5 08:00-17:30; 6 09:00-12:00", capacity,
-            rng.randint(0, capacity),
+            f"重庆市测试路{i}号", district, f"{lat:.6f}", f"{lon:.6f}",
+            "1-5 08:00-17:30; 6 09:00-12:00", capacity, rng.randint(0, capacity),
         ])
     return buffer.getvalue().encode("utf-8")
 

@@ -35,6 +35,8 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _http import ROOT, gunicorn, workers_of  # noqa: E402
 
+from servicemap.geo.gazetteer import district_readings  # noqa: E402
+
 PROTECTED = {"servicemap_test", "servicemap_dev", "servicemap"}
 KIND_SERVICES = {
     "elder_care_center": ["day_care", "meals", "rehabilitation", "respite_care"],
@@ -63,14 +65,21 @@ def facilities_csv(n: int, prefix: str, rng: random.Random, bad_last: bool = Fal
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     ds = districts()
+    names = {code: name for code, name, _lat, _lon in ds}
     for i in range(n):
-        code, name, lat, lon = rng.choice(ds)
+        code = None
+        while code is None:  # a point labelled with the district it lies in, as imports check
+            _code, _name, lat, lon = rng.choice(ds)
+            lat = round(lat + rng.uniform(-0.03, 0.03), 6)
+            lon = round(lon + rng.uniform(-0.03, 0.03), 6)
+            code = next(district_readings(lat, lon), None)
+        name = names[code]
         kind = rng.choice(list(KIND_SERVICES))
         services = rng.sample(KIND_SERVICES[kind], rng.randint(1, len(KIND_SERVICES[kind])))
         capacity = rng.randint(10, 300)
         row = [f"{prefix}-{i:06d}", f"{name}合成{prefix}{i}号{kind}", kind, ";".join(services),
-               code, f"重庆市{name}合成路{i}号", f"{lat + rng.uniform(-0.03, 0.03):.6f}",
-               f"{lon + rng.uniform(-0.03, 0.03):.6f}", "1-5 08:00-18:00", capacity,
+               code, f"重庆市{name}合成路{i}号", f"{lat:.6f}", f"{lon:.6f}",
+               "1-5 08:00-18:00", capacity,
                rng.randint(0, capacity)]
         if bad_last and i == n - 1:
             row[6] = "北纬29度"  # not a number: the whole file must be refused
@@ -335,7 +344,7 @@ def integrity(url: str, writes: list[tuple]) -> list[str]:
     db = {str(i): (v, ver) for i, v, ver in rows}
     latest = {}
     for fid, value, etag, _ in writes:
-        version = int(etag.rsplit("-", 1)[1])
+        version = int(etag.rsplit("-", 1)[1].split(".")[0])  # <id hex>-<version>.<digest>
         if fid not in latest or version > latest[fid][1]:
             latest[fid] = (value, version)
     lost = [(f, v, ver, db.get(f)) for f, (v, ver) in latest.items()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
 from .config import Config
@@ -13,6 +15,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .api import audit, eligibility, exports, facilities, hsds, imports, nearest, root
     from .eligibility import load_catalogue
     from .extensions import api, db
+    from .holidays import TABLE_NAME, load_calendar
     from .seeding import initialise_if_empty
 
     config = config or Config.from_env()
@@ -35,6 +38,9 @@ def create_app(config: Config | None = None) -> Flask:
 
     # A bad programme file stops start-up here, naming the file and the path inside it.
     app.extensions["servicemap.catalogue"] = load_catalogue(config.seeds_dir / "policies")
+    # So does a bad line in the holiday table, naming the file and the line.
+    app.extensions["servicemap.calendar"] = load_calendar(
+        Path(config.holiday_table) if config.holiday_table else config.seeds_dir / TABLE_NAME)
     db.init_app(app)
     observability.watch_pool(app.extensions["servicemap.db"].kw["bind"])
     # Request ids and logging first, so a request refused by a rate limit is still logged.

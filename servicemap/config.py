@@ -65,6 +65,8 @@ class Config:
     auto_init: bool = True
     seeds_dir: Path = field(default_factory=default_seeds_dir)
     instance_dir: Path = field(default_factory=default_instance_dir)
+    # seeds/holidays.csv unless set: the holidays and make-up workdays the package lacks.
+    holiday_table: str = ""
     log_level: str = "INFO"
     testing: bool = False
     # Geocoding (geo/geocoding.py): "offline" (the gazetteer) or any geopy service by name.

@@ -238,7 +238,27 @@ def schedule(facility: Facility, index: int) -> dict:
         "timezone": 8,
         "description": f"{_days_zh(days)} {interval['opens']}-{'次日' if overnight else ''}"
                        f"{closes}",
+        "notes": _calendar_notes(facility),
     }
+
+
+# HSDS has no holiday rule or closure of its own: schedules carry them as their notes.
+HOLIDAY_NOTES = {
+    "closed": "法定节假日休息，调休上班日按工作日时间开放 (closed on statutory holidays; "
+              "make-up workdays keep working-day hours)",
+    "open": "法定节假日照常开放，调休上班日按工作日时间开放 (weekly hours on statutory holidays; "
+            "make-up workdays keep working-day hours)",
+    "weekly": "按每周时间开放，不受节假日影响 (weekly hours whatever the day)",
+}
+
+
+def _calendar_notes(facility: Facility) -> str:
+    """The holiday rule, and any closures, in words (dates inclusive, Asia/Shanghai)."""
+    notes = [HOLIDAY_NOTES[facility.holiday_rule or "weekly"]]
+    for closure in facility.closures or []:
+        reason = f"：{closure['reason']}" if closure.get("reason") else ""
+        notes.append(f"停业 {closure['from']} 至 {closure['to']}{reason} (closed)")
+    return "；".join(notes)
 
 
 def _days_zh(days: list[int]) -> str:

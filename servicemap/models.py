@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from .hours import default_holiday_rule
 from .vocabulary import ordered_services
 
 
@@ -42,6 +43,12 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def _holiday_rule_default(context) -> str:
+    """An insert that names no holiday rule gets the one its kind and hours call for."""
+    row = context.get_current_parameters()
+    return default_holiday_rule(row.get("kind"), row.get("opening_hours"))
 
 
 class Base(DeclarativeBase):
@@ -82,6 +89,10 @@ class Facility(Base):
     age_months_max: Mapped[int | None]
     fees: Mapped[str | None] = mapped_column(Text)
     service_radius_m: Mapped[int | None]
+    # China's calendar (hours.py): closed | open | weekly; by kind and hours when not given.
+    holiday_rule: Mapped[str] = mapped_column(String(8), default=_holiday_rule_default)
+    # Temporary closures, [{"from": "2026-02-15", "to": "2026-02-23", "reason": "春节休息"}].
+    closures: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic concurrency: every UPDATE checks and bumps it, and the ETag is made from it.

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from contextlib import contextmanager
+from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 
+from . import hours
 from .districts import load_districts
 from .errors import Problem
 from .extensions import db
 from .geo.coordsys import from_wgs84, to_wgs84
+from .geo.gazetteer import BoundariesUnavailable, district_readings, districts_at
 from .geo.geocoding import locate
 from .geo.rtree import rtree_select
+from .holidays import current_calendar
+from .hours import default_holiday_rule, opening_state
 from .models import Facility, FacilityService, utcnow
 from .vocabulary import ordered_services
 
@@ -24,7 +30,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 SIMPLE_FIELDS = (
     "external_id", "name", "name_en", "kind", "ownership", "inclusive", "status", "address",
     "street", "phone", "opening_hours", "capacity", "vacancies", "age_months_min",
-    "age_months_max", "fees", "service_radius_m", "services",
+    "age_months_max", "fees", "service_radius_m", "services", "holiday_rule", "closures",
 )
 
 
@@ -45,9 +51,17 @@ def present(facility: Facility, coordsys: str = "wgs84") -> dict:
     }
 
 
+def present_answer(facility: Facility, coordsys: str = "wgs84",
+                   moment: datetime | None = None) -> dict:
+    """present() plus what an answer says about the moment: `open_now`, `next_change` and
+    `holiday_data` (hours.opening_state), at the current Shanghai time unless given."""
+    return {**present(facility, coordsys),
+            **opening_state(facility, moment or hours.shanghai_now(), current_calendar())}
+
+
 def present_hits(hits, coordsys: str = "wgs84") -> list[dict]:
-    """A nearest search's hits, in order, as present() gives them plus `distance_m`; read
-    with two Core queries (no ORM objects): otherwise most of the search's answer's cost."""
+    """A nearest search's hits, in order, as present_answer() gives them plus `distance_m`;
+    read with two Core queries (no ORM objects): otherwise most of the search's answer's cost."""
     ids = [hit.id for hit in hits]
     if not ids:
         return []
@@ -58,8 +72,9 @@ def present_hits(hits, coordsys: str = "wgs84") -> list[dict]:
             services_table.c.facility_id.in_(ids))):
         services[facility_id].append(service)
     rows = db.session.execute(select(table).where(table.c.id.in_(ids))).mappings()
-    shown = {row["id"]: present(SimpleNamespace(**row, services=ordered_services(
-        services[row["id"]])), coordsys) for row in rows}
+    moment = hours.shanghai_now()
+    shown = {row["id"]: present_answer(SimpleNamespace(**row, services=ordered_services(
+        services[row["id"]])), coordsys, moment) for row in rows}
     return [{**shown[hit.id], "distance_m": hit.distance_m} for hit in hits]
 
 
@@ -124,6 +139,10 @@ def apply_changes(facility: Facility, data: dict, *, keys_checked: bool = False)
     for name in SIMPLE_FIELDS:
         if name in data:
             setattr(facility, name, data[name])
+    if facility.closures is None:  # an import's empty 停业 cell
+        facility.closures = []
+    if facility.holiday_rule is None:  # not given yet, or cleared: the kind's default
+        facility.holiday_rule = default_holiday_rule(facility.kind, facility.opening_hours)
     if "district" in data:
         facility.district_code = data["district"]
     if "location" in data:
@@ -136,13 +155,25 @@ def apply_changes(facility: Facility, data: dict, *, keys_checked: bool = False)
                                                   location["coordsys"])
             facility.location_precision = location["precision"]
             facility.location_source = "manual"
-    locate(facility)  # geocode the address, or find the district of the point
-    check_consistency(facility, keys_checked)
+    try:
+        locate(facility, data.keys())  # geocode the address, or find the district of the point
+        check_consistency(facility, keys_checked, data.keys())
+    except BoundariesUnavailable:
+        raise Problem(503, "The district of the point cannot be found just now (the district "
+                           "boundaries did not load; see the server log); try again later. "
+                           "暂时无法确定坐标所在区县，请稍后再试。") from None
 
 
-def check_consistency(facility: Facility, keys_checked: bool = False) -> None:
-    """422 for a facility whose fields contradict each other, naming the fields."""
+def check_consistency(facility: Facility, keys_checked: bool = False,
+                      given: Collection[str] = ()) -> None:
+    """422 for a facility whose fields contradict each other, naming the fields.
+
+    given: the fields just written; a point or district among them must agree, so that the
+    district an editor's scope is checked against is the one the point lies in.
+    """
     errors: dict[str, list[str]] = {}
+    if {"location", "district"} & set(given):
+        errors.update(placement_errors(facility))
     if facility.lat is None and not facility.address:
         errors["address"] = ["Give an address or a location. 地址和坐标至少填写一项。"]
     capacity, vacancies = facility.capacity, facility.vacancies
@@ -161,6 +192,29 @@ def check_consistency(facility: Facility, keys_checked: bool = False) -> None:
                                f"facility {clash}.", {"external_id": ["Already in use."]})
     if errors:
         raise Problem.invalid(errors)
+
+
+def placement_errors(facility: Facility) -> dict[str, list[str]]:
+    """What is wrong with where a writer placed a facility: a point outside Chongqing, or a
+    district the point does not lie in; geocoded points are the geocoder's to check."""
+    if facility.lat is None or (facility.location_source or "").startswith("geocoder:"):
+        return {}
+    if facility.district_code in district_readings(facility.lat, facility.lon):
+        return {}
+    found = districts_at(facility.lat, facility.lon)
+    if not found:
+        return {"location": ["Not in Chongqing: the point lies in none of its 38 districts "
+                             "and counties. 坐标不在重庆市38个区县范围内。"]}
+    districts = load_districts()
+    point = "/".join(f"{districts[code].name} {code}" for code in found)
+    written = facility.district_code
+    written = f"{districts[written].name} {written}" if written in districts else "no district"
+    return {
+        "district": [f"The location lies in {point}, not in {written}; leave district out to "
+                     "take the location's. 所填区县与坐标所在区县不符。"],
+        "location": [f"Lies in {point}, not in the district given ({written}). "
+                     "坐标不在所填区县内。"],
+    }
 
 
 def bulk_insert(connection, records, batch_size: int = 20_000) -> int:
@@ -184,6 +238,9 @@ def _bulk_rows(connection, write, records, batch_size: int) -> int:
         record = {**BULK_DEFAULTS, "created_at": now, "updated_at": now, **record}
         if record.get("id") is None:
             record["id"] = uuid.uuid4()
+        if record["holiday_rule"] is None:
+            record["holiday_rule"] = default_holiday_rule(record.get("kind"),
+                                                          record["opening_hours"])
         services.extend((record["id"], service) for service in record.pop("services", ()))
         facilities.append(record)
         if len(facilities) >= batch_size:
@@ -213,8 +270,8 @@ def rtree_filled_afterwards(connection):
 BULK_DEFAULTS = {name: None for name in (
     "external_id", "name_en", "ownership", "address", "district_code", "street", "lat", "lon",
     "location_precision", "location_source", "phone", "capacity", "vacancies", "age_months_min",
-    "age_months_max", "fees", "service_radius_m")} | {
-    "inclusive": False, "status": "active", "opening_hours": [], "version": 1}
+    "age_months_max", "fees", "service_radius_m", "holiday_rule")} | {
+    "inclusive": False, "status": "active", "opening_hours": [], "closures": [], "version": 1}
 FACILITY_COLUMNS = [c for c in Facility.__table__.columns if c.name != "seq"]
 SERVICE_COLUMNS = list(FacilityService.__table__.columns)
 

@@ -9,15 +9,24 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    post_load,
     pre_load,
     validate,
     validates_schema,
 )
 
+from .bounds import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
 from .districts import find_district
 from .geo.coordsys import COORDSYS
+from .hours import HOLIDAY_RULES
 from .vocabulary import KINDS, OWNERSHIP, PRECISIONS, SERVICES, STATUSES
 
+CLOSURES_MAX = 50
+CLOSURE_REASON_MAX = 200
+HOLIDAY_RULE_DESCRIPTION = (
+    "closed: shut on statutory holidays, working-day hours on make-up workdays; open: weekly "
+    "hours on holidays, working-day hours on make-up workdays; weekly: weekly hours whatever "
+    "the day. Null or absent on create: open for care homes and 24-hour services, else closed")
 TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
 
@@ -102,6 +111,40 @@ class OpeningHoursSchema(Schema):
                                   "closes")
 
 
+class ClosureSchema(Schema):
+    """A temporary closure: whole days, `from` to `to` inclusive, Asia/Shanghai dates."""
+
+    from_ = fields.Date(required=True, data_key="from", attribute="from",
+                        validate=validate.Range(DATE_MIN, DATE_MAX, error=DATE_RANGE_MESSAGE),
+                        metadata={"example": "2026-02-15"})
+    to = fields.Date(required=True,
+                     validate=validate.Range(DATE_MIN, DATE_MAX, error=DATE_RANGE_MESSAGE),
+                     metadata={"example": "2026-02-23"})
+    reason = fields.String(allow_none=True, load_default=None,
+                           validate=validate.Length(max=CLOSURE_REASON_MAX),
+                           metadata={"example": "春节休息"})
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if "from" in data and "to" in data and data["to"] < data["from"]:
+            raise ValidationError("Must not be before `from`. 结束日期不能早于开始日期。", "to")
+
+    @post_load
+    def _as_stored(self, data, **kwargs):
+        # Stored and returned as ISO dates in JSON.
+        return {"from": data["from"].isoformat(), "to": data["to"].isoformat(),
+                "reason": data["reason"]}
+
+
+class ClosureOutSchema(Schema):
+    """A temporary closure as returned (stored as ISO dates)."""
+
+    from_ = fields.String(data_key="from", attribute="from",
+                          metadata={"format": "date", "example": "2026-02-15"})
+    to = fields.String(metadata={"format": "date", "example": "2026-02-23"})
+    reason = fields.String(allow_none=True, metadata={"example": "春节休息"})
+
+
 READ_ONLY = ("id", "updated_at", "created_at", "version")
 
 
@@ -133,6 +176,11 @@ class FacilityInSchema(Schema):
     fees = fields.String(allow_none=True, validate=validate.Length(max=2000))
     service_radius_m = fields.Integer(allow_none=True, strict=True,
                                       validate=validate.Range(1, 50_000))
+    holiday_rule = fields.String(allow_none=True, validate=validate.OneOf(HOLIDAY_RULES),
+                                 metadata={"description": HOLIDAY_RULE_DESCRIPTION})
+    closures = fields.List(WholeNested(ClosureSchema), load_default=list,
+                           validate=validate.Length(max=CLOSURES_MAX), metadata={
+                               "description": f"Temporary closures, at most {CLOSURES_MAX}"})
 
     @pre_load
     def _refuse_read_only(self, data, **kwargs):
@@ -179,6 +227,19 @@ class FacilitySchema(Schema):
     age_months_max = fields.Integer(allow_none=True)
     fees = fields.String(allow_none=True)
     service_radius_m = fields.Integer(allow_none=True)
+    holiday_rule = fields.String(metadata={"enum": list(HOLIDAY_RULES),
+                                           "description": HOLIDAY_RULE_DESCRIPTION})
+    closures = fields.List(fields.Nested(ClosureOutSchema))
+    open_now = fields.Boolean(allow_none=True, metadata={
+        "description": "Open at the moment of the answer (Asia/Shanghai, on China's calendar); "
+                       "null when no hours are published"})
+    next_change = fields.String(allow_none=True, metadata={
+        "format": "date-time", "example": "2026-11-24T13:00:00+08:00",
+        "description": "When it next opens or closes, within 7 days; null if not"})
+    holiday_data = fields.String(metadata={
+        "enum": ["available", "unavailable"],
+        "description": "unavailable: the holiday calendar does not know a day of the week "
+                       "ahead, and those days were taken at their weekly hours"})
     updated_at = fields.String(metadata={"format": "date-time",
                                          "example": "2026-11-24T09:00:00+08:00"})
 
@@ -259,3 +320,7 @@ class NearbyFacilitySchema(FacilitySchema):
 class NearestSchema(Schema):
     origin = fields.Nested(OriginSchema)
     items = fields.List(fields.Nested(NearbyFacilitySchema))
+    holiday_data = fields.String(metadata={
+        "enum": ["available", "unavailable"],
+        "description": "With open_at or open_now: unavailable when the holiday calendar does "
+                       "not know that day, which was then taken at its weekly hours"})

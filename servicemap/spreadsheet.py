@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from .hours import HOLIDAY_RULES
 from .vocabulary import KINDS, OWNERSHIP, SERVICES
 
 # Chinese headers of the contract, mapped to the field names.
@@ -14,11 +15,15 @@ CHINESE_HEADERS = {
     "经度": "lon", "坐标系": "coordsys", "电话": "phone", "开放时间": "opening_hours",
     "容量": "capacity", "空余": "vacancies", "最小月龄": "age_months_min",
     "最大月龄": "age_months_max", "收费": "fees", "服务半径": "service_radius_m",
+    "节假日": "holiday_rule", "停业": "closures",
 }
 COLUMNS = list(CHINESE_HEADERS.values())
 
 WEEKDAYS_ZH = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7}
 TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes", "是", "y"}, {"false", "0", "no", "否", "n"}
+# A closure: `2026-02-15/2026-02-23 春节休息` (one day may stand alone: `2026-03-02 盘点`).
+CLOSURE = re.compile(r"^(?P<from>\d{4}-\d{2}-\d{2})(?:\s*/\s*(?P<to>\d{4}-\d{2}-\d{2}))?"
+                     r"(?:\s+(?P<reason>.+))?$")
 INTERVAL = re.compile(
     r"^(?P<days>\S+)\s+(?P<opens>\d{1,2}:\d{2})\s*[-–~至]\s*(?P<closes>\d{1,2}:\d{2})$")
 
@@ -97,6 +102,28 @@ def _format_days(days: list[int]) -> str:
     return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
+def parse_closures(text: str) -> list[dict]:
+    """'2026-02-15/2026-02-23 春节休息; 2026-03-02/2026-03-06 装修停业' -> closures, whose
+    dates and lengths FacilityInSchema then checks like any other input."""
+    closures = []
+    for entry in re.split(r"[;；]", text):
+        entry = entry.strip()
+        if not entry:
+            continue
+        match = CLOSURE.match(entry)
+        if match is None:
+            raise CellError("closures", f"expected 'YYYY-MM-DD/YYYY-MM-DD reason', got {entry!r}")
+        closures.append({"from": match["from"], "to": match["to"] or match["from"],
+                         "reason": match["reason"]})
+    return closures
+
+
+def format_closures(closures: list[dict]) -> str:
+    """The inverse of parse_closures."""
+    return "; ".join(f"{c['from']}/{c['to']}" + (f" {c['reason']}" if c.get("reason") else "")
+                     for c in closures)
+
+
 def _boolean(text: str, column: str) -> bool:
     value = text.strip().lower()
     if value in TRUE_WORDS:
@@ -131,6 +158,10 @@ def row_to_facility(row: dict[str, str], precision: str = "exact") -> dict:
                             "coordsys": row.get("coordsys") or "wgs84", "precision": precision}
     if row.get("opening_hours"):
         data["opening_hours"] = parse_opening_hours(row["opening_hours"])
+    if row.get("holiday_rule"):
+        data["holiday_rule"] = _label_lookup(HOLIDAY_RULES, row["holiday_rule"], "holiday_rule")
+    if row.get("closures"):
+        data["closures"] = parse_closures(row["closures"])
     for name in ("capacity", "vacancies", "age_months_min", "age_months_max", "service_radius_m"):
         if row.get(name):
             value = _number(row, name)
@@ -164,4 +195,6 @@ def facility_to_row(facility) -> dict[str, str]:
         "services": ";".join(facility.services),
         "coordsys": "wgs84" if facility.lat is not None else "",
         "opening_hours": format_opening_hours(facility.opening_hours or []),
+        "holiday_rule": facility.holiday_rule or "",
+        "closures": format_closures(facility.closures or []),
     }

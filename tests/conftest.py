@@ -12,6 +12,7 @@ import os
 import shutil
 
 import pytest
+from geopy.distance import geodesic
 from sqlalchemy import create_engine, make_url, text
 
 from servicemap import create_app
@@ -172,3 +173,13 @@ def post(client, headers, body: bytes, content_type: str, query: str = ""):
 def total(client) -> int:
     """How many facilities the registry lists."""
     return client.get("/api/v1/facilities").json["total"]
+
+
+ORIGIN = (29.8257, 106.4370)  # 北碚区朝阳街道
+NEAREST = "/api/v1/facilities/nearest"
+
+
+def north_of(metres: float) -> dict:
+    """A location `metres` due north of ORIGIN (WGS-84)."""
+    point = geodesic(meters=metres).destination(ORIGIN, 0)
+    return {"lat": point.latitude, "lon": point.longitude}

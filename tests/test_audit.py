@@ -26,14 +26,20 @@ def key_id(app, headers: dict) -> str:
         return str(db.session.scalar(select(ApiKey.id).where(ApiKey.prefix == prefix)))
 
 
+def as_logged(answer: dict) -> dict:
+    """A facility answer less what it says about the moment, as the audit log keeps it."""
+    return {k: v for k, v in answer.items() if k not in ("open_now", "next_change",
+                                                          "holiday_data")}
+
+
 def test_create_update_delete_are_recorded_with_key_request_and_before_after(client, app,
                                                                                admin):
     ids = {"X-Request-ID": "req-create-1"}
-    created = client.post("/api/v1/facilities", json=meal_point(),
-                          headers={**admin, **ids}).json
+    created = as_logged(client.post("/api/v1/facilities", json=meal_point(),
+                                 headers={**admin, **ids}).json)
     url = f"/api/v1/facilities/{created['id']}"
-    updated = client.patch(url, json={"vacancies": 1},
-                           headers={**admin, "X-Request-ID": "req-patch-1"}).json
+    updated = as_logged(client.patch(url, json={"vacancies": 1},
+                                  headers={**admin, "X-Request-ID": "req-patch-1"}).json)
     assert client.delete(url, headers=admin).status_code == 204
     body = entries(client, admin, facility_id=created["id"])
     assert body["total"] == 3 and body["page"] == 1 and body["per_page"] == 20
@@ -113,7 +119,8 @@ def test_an_import_records_a_summary_and_one_entry_per_created_or_updated_row(cl
     assert all(e["before"] is None for e in rows)
     assert len({e["request_id"] for e in first["items"]}) == 1
     by_external_id = {e["after"]["external_id"]: e for e in rows}
-    stored = client.get(f"/api/v1/facilities/{by_external_id['BB-1']['facility_id']}").json
+    stored = as_logged(client.get(
+        f"/api/v1/facilities/{by_external_id['BB-1']['facility_id']}").json)
     assert by_external_id["BB-1"]["after"] == stored
 
     changed = ROWS_ZH[0].replace(",40,3", ",40,5")
@@ -125,7 +132,7 @@ def test_an_import_records_a_summary_and_one_entry_per_created_or_updated_row(cl
     newest = second["items"]
     row = next(e for e in newest if e["facility_id"] is not None)
     assert row["before"]["vacancies"] == 3 and row["after"]["vacancies"] == 5
-    assert row["after"] == client.get(f"/api/v1/facilities/{row['facility_id']}").json
+    assert row["after"] == as_logged(client.get(f"/api/v1/facilities/{row['facility_id']}").json)
 
 
 def test_a_dry_run_and_a_refused_import_record_nothing(client, admin):

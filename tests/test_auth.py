@@ -11,6 +11,9 @@ from servicemap.models import ApiKey
 
 from .conftest import CSV_ZH, assert_problem, create, meal_point, post
 
+# A district outside the editors' 500109 with a point inside it (解放碑, 渝中区).
+IN_YUZHONG = {"district": "500103", "location": {"lat": 29.5572, "lon": 106.5773}}
+
 
 def test_writes_without_a_key_are_401_with_a_challenge(client):
     response = client.post("/api/v1/facilities", json=meal_point())
@@ -43,10 +46,9 @@ def test_an_editor_writes_inside_its_districts(client, make_key):
 
 def test_an_editor_cannot_write_outside_its_districts(client, make_key, admin):
     editor = make_key("editor", ("500109",))
-    response = client.post("/api/v1/facilities", json=meal_point(district="500103"),
-                           headers=editor)
+    response = client.post("/api/v1/facilities", json=meal_point(**IN_YUZHONG), headers=editor)
     assert_problem(response, 403)
-    elsewhere = create(client, admin, district="500103")
+    elsewhere = create(client, admin, **IN_YUZHONG)
     url = f"/api/v1/facilities/{elsewhere['id']}"
     assert_problem(client.patch(url, json={"vacancies": 1}, headers=editor), 403)
     assert_problem(client.delete(url, headers=editor), 403)
@@ -57,7 +59,7 @@ def test_an_editor_cannot_move_a_facility_out_of_its_districts(client, make_key)
     editor = make_key("editor", ("500109",))
     created = create(client, editor)
     url = f"/api/v1/facilities/{created['id']}"
-    assert_problem(client.patch(url, json={"district": "500103"}, headers=editor), 403)
+    assert_problem(client.patch(url, json=IN_YUZHONG, headers=editor), 403)
     assert client.get(url).json["district"]["code"] == "500109"
 
 
@@ -108,8 +110,9 @@ def test_keys_rotate_revokes_the_old_key_and_prints_a_like_new_one(runner, clien
                    401)
     assert client.post("/api/v1/facilities", json=meal_point(name="二"),
                        headers=new).status_code == 201
-    assert_problem(client.post("/api/v1/facilities", json=meal_point(name="三", district="500103"),
-                               headers=new), 403)
+    in_yuzhong = meal_point(name="三", district="500103",
+                            location={"lat": 29.5572, "lon": 106.5773})
+    assert_problem(client.post("/api/v1/facilities", json=in_yuzhong, headers=new), 403)
     with app.app_context():
         keys = db.session.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()
         assert [(k.role, k.districts, k.name) for k in keys] == [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import assert_problem, create, meal_point, total
+from .conftest import assert_problem, meal_point, total
 
 
 def test_malformed_json_is_400(client, admin):
@@ -83,10 +83,12 @@ def test_oversized_body_is_413(client, admin, app):
     assert total(client) == 0
 
 
-def test_coordinate_zero_is_a_valid_value(client, admin):
+def test_coordinate_zero_is_read_as_a_point_not_as_missing(client, admin):
     # Ohana rejected 0.0; here 0 is a number like any other (checked by range, not truthiness).
-    body = create(client, admin, location={"lat": 0.0, "lon": 0.0})
-    assert body["location"]["lat"] == 0.0 and body["location"]["lon"] == 0.0
+    # (0, 0) is read as a point, and refused as one: it is not in Chongqing.
+    response = client.post("/api/v1/facilities", headers=admin,
+                           json=meal_point(location={"lat": 0.0, "lon": 0.0}))
+    assert "Not in Chongqing" in assert_problem(response, 422, "location")["errors"]["location"][0]
 
 
 def test_unknown_path_and_method_are_problems(client):

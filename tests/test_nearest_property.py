@@ -13,14 +13,18 @@ from sqlalchemy import delete
 
 from servicemap.database import make_engine
 from servicemap.geo.spatial import NearestQuery, nearest
-from servicemap.hours import is_open
+from servicemap.holidays import load_calendar
+from servicemap.hours import default_holiday_rule, is_open
 from servicemap.models import Facility, FacilityService
 from servicemap.registry import bulk_insert
 from servicemap.vocabulary import KINDS, SERVICES
 
 CENTRE = (29.7, 106.5)
+CALENDAR = load_calendar(None)  # the package's 2026: the shipped table adds no 2026 dates
 HOURS = [[], [{"days": [1, 2, 3, 4, 5], "opens": "08:00", "closes": "17:30"}],
          [{"days": [5, 6], "opens": "20:00", "closes": "02:00"}]]
+
+CLOSURE = [{"from": "2026-10-09", "to": "2026-10-09", "reason": "盘点"}]
 
 offsets = st.floats(-0.05, 0.05)
 facility = st.fixed_dictionaries({
@@ -33,6 +37,8 @@ facility = st.fixed_dictionaries({
     "vacancies": st.sampled_from([None, 0, 1, 3]),
     "service_radius_m": st.sampled_from([None] * 4) | st.integers(500, 20_000),
     "opening_hours": st.sampled_from(HOURS),
+    "holiday_rule": st.sampled_from([None, None, "closed", "open", "weekly"]),  # None: default
+    "closures": st.sampled_from([[], [], CLOSURE]),
     "copies": st.integers(1, 3),  # several facilities at one point: ties at equal distance
 })
 query = st.fixed_dictionaries({
@@ -48,8 +54,11 @@ query = st.fixed_dictionaries({
         st.sampled_from(sorted(SERVICES)), min_size=1, max_size=3, unique=True).map(tuple),
     "inclusive": st.sampled_from([None, None, True, False]),
     "has_vacancy": st.sampled_from([False, False, True]),
+    # An ordinary week, and National Day with its make-up Saturday (10 October) and a closure.
     "open_at": st.none() | st.none() | st.integers(0, 7 * 24 - 1).map(
-        lambda h: datetime(2026, 11, 23) + timedelta(hours=h, minutes=30)),
+        lambda h: datetime(2026, 11, 23) + timedelta(hours=h, minutes=30))
+    | st.integers(0, 12 * 24 - 1).map(
+        lambda h: datetime(2026, 9, 30) + timedelta(hours=h, minutes=30)),
 })
 
 
@@ -65,6 +74,8 @@ def rows_of(specs: list[dict]) -> list[dict]:
                 "inclusive": spec["inclusive"], "vacancies": spec["vacancies"],
                 "service_radius_m": spec["service_radius_m"],
                 "opening_hours": spec["opening_hours"], "address": "重庆市",
+                "closures": spec["closures"],
+                **({"holiday_rule": spec["holiday_rule"]} if spec["holiday_rule"] else {}),
             })
     return rows
 
@@ -82,7 +93,9 @@ def brute_force(rows: list[dict], q: NearestQuery) -> list[tuple[float, uuid.UUI
             continue
         if q.has_vacancy and not (row["vacancies"] or 0) > 0:
             continue
-        if q.open_at is not None and not is_open(row["opening_hours"], q.open_at):
+        rule = row.get("holiday_rule") or default_holiday_rule(row["kind"], row["opening_hours"])
+        if q.open_at is not None and not is_open(row["opening_hours"], q.open_at, rule,
+                                                 row["closures"], CALENDAR):
             continue
         d = geodesic((q.lat, q.lon), (row["lat"], row["lon"])).m
         if d <= q.radius_m or (row["service_radius_m"] and d <= row["service_radius_m"]):

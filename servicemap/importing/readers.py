@@ -17,7 +17,7 @@ MEDIA_TYPES = {"text/csv": "csv", XLSX: "xlsx", "application/json": "json",
 EXTENSIONS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".geojson": "geojson"}
 # Fields of our own responses that an import of an export may carry and that are the
 # server's to set: they are not data to import.
-SERVER_FIELDS = ("id", "updated_at", "distance_m")
+SERVER_FIELDS = ("id", "updated_at", "distance_m", "open_now", "next_change", "holiday_data")
 
 
 class UnreadableFile(ValueError):
