@@ -6,15 +6,22 @@ import functools
 import hashlib
 import hmac
 import secrets
+from time import monotonic
 
 from flask import current_app, g, request
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import Problem
 from .extensions import db
 from .models import ApiKey
 
 KEY_PREFIX = "smk_"
+# The rate limiter trusts that a key is real and unrevoked for this long (per process) before it
+# asks the database again, so a revoked key keeps its own rate budget, never its access, for at
+# most this many seconds. Only real keys are remembered: made-up ones cannot fill the cache.
+KNOWN_KEY_TTL_S = 30.0
+KNOWN_KEY_CACHE_SIZE = 10_000
 
 
 def hash_key(secret: str) -> str:
@@ -33,6 +40,26 @@ def create_key(role: str, districts: list[str], name: str) -> tuple[ApiKey, str]
     db.session.add(key)
     db.session.commit()
     return key, secret
+
+
+def is_known_key(secret: str) -> bool:
+    """True for a real, unrevoked key; remembered for KNOWN_KEY_TTL_S in this process."""
+    known: dict[str, float] = current_app.extensions.setdefault("servicemap.known_keys", {})
+    key_hash, now = hash_key(secret), monotonic()
+    if known.get(key_hash, 0.0) > now:
+        return True
+    try:
+        found = db.session.scalar(select(ApiKey.id).where(
+            ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))) is not None
+    except SQLAlchemyError:
+        return False  # database down: the request counts against its address
+    if not found:
+        known.pop(key_hash, None)
+        return False
+    if len(known) >= KNOWN_KEY_CACHE_SIZE:
+        known.clear()
+    known[key_hash] = now + KNOWN_KEY_TTL_S
+    return True
 
 
 def authenticate() -> ApiKey:

@@ -7,14 +7,14 @@ import math
 import re
 import time
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_limiter import ApplicationLimit, Limiter, RequestLimit
 
-from .auth import KEY_PREFIX
+from .auth import KEY_PREFIX, is_known_key
 from .errors import problem_response
 
 # What a key from auth.create_key looks like: the prefix and 43 URL-safe characters. Anything
-# else is not worth a bucket of its own and counts against the client's address.
+# else is not worth a database look-up and counts against the client's address.
 KEY_SHAPE = re.compile(re.escape(KEY_PREFIX) + r"[A-Za-z0-9_-]{20,100}")
 ELIGIBILITY_PATHS = ("/api/v1/eligibility", "/api/v1/recommendations")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -22,10 +22,18 @@ CATEGORIES = ("search", "eligibility", "write")
 
 
 def client_identity() -> str:
-    """The rate-limit key: a hash of a well-formed Bearer key, else the client's address."""
+    """The rate-limit key: a hash of a real, unrevoked Bearer key, else the client's address."""
+    if "rate_limit_identity" not in g:  # asked once per limit; the key is looked up once
+        g.rate_limit_identity = _identity()
+    return g.rate_limit_identity
+
+
+def _identity() -> str:
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     secret = secret.strip()
-    if scheme.lower() == "bearer" and KEY_SHAPE.fullmatch(secret):
+    # A made-up key earns no budget of its own: it would let a client that sends a fresh one
+    # each time escape every limit, writes with bad keys included.
+    if scheme.lower() == "bearer" and KEY_SHAPE.fullmatch(secret) and is_known_key(secret):
         # A hash under its own label: the stored key_hash never appears in the limit store.
         digest = hashlib.blake2b(secret.encode(), digest_size=16, person=b"sm-ratelimit")
         return "key:" + digest.hexdigest()

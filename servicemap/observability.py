@@ -36,6 +36,9 @@ REQUESTS = Counter("servicemap_http_requests_total", "HTTP requests answered",
 LATENCY = Histogram("servicemap_http_request_duration_seconds", "Time to answer a request",
                     ["endpoint", "method", "status"],
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+# The method labels: every other method a client invents is counted as "other". Endpoints are
+# the app's own route names (a fixed set) or "<unmatched>"; statuses are those we answer.
+METRIC_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # livesum: under gunicorn each worker has its own pool; the sum is the connections in use.
 POOL_CHECKED_OUT = Gauge("servicemap_db_pool_checked_out", "Database connections in use",
                          multiprocess_mode="livesum")
@@ -84,13 +87,22 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-DEV_SERVER_REQUEST_LINE = re.compile(r'"[A-Z]+ \S+ HTTP/[0-9.]+" \d{3} ')
+DEV_SERVER_REQUEST_LINE = re.compile(r'"\S+ \S+ HTTP/[0-9.]+" \S+ ')
+# The development server colours its request line by status (yellow for 404 and so on).
+ANSI_STYLE = re.compile(r"\x1b\[[0-9;]*m")
+QUERY_STRING = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
 
 
-def _not_a_dev_server_request_line(record: logging.LogRecord) -> bool:
-    # The development server's own request line (formatted before it is logged) has the
-    # query string, which for /nearest is where a resident is; ours replaces it.
-    return not DEV_SERVER_REQUEST_LINE.search(record.getMessage())
+def _no_dev_server_query_strings(record: logging.LogRecord) -> bool:
+    # The development server's own request line has the query string, which for /nearest is
+    # where a resident is: ours replaces that line. Its other lines (a malformed request line
+    # quoted in an error) are kept with any query string cut off.
+    message = ANSI_STYLE.sub("", record.getMessage())
+    if DEV_SERVER_REQUEST_LINE.search(message):
+        return False
+    if "?" in message:
+        record.msg, record.args = QUERY_STRING.sub(r"\1", message), None
+    return True
 
 
 def configure_logging(level: str) -> None:
@@ -103,7 +115,7 @@ def configure_logging(level: str) -> None:
         handler.setFormatter(JsonFormatter())
         handler.addFilter(RequestIdFilter())
         root.addHandler(handler)
-        logging.getLogger("werkzeug").addFilter(_not_a_dev_server_request_line)
+        logging.getLogger("werkzeug").addFilter(_no_dev_server_query_strings)
 
 
 def init_observability(app: Flask) -> None:
@@ -128,13 +140,19 @@ def _finish_request(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", _content_security_policy(response))
     endpoint = request.url_rule.endpoint if request.url_rule else "<unmatched>"
     status = str(response.status_code)
-    REQUESTS.labels(endpoint, request.method, status).inc()
-    LATENCY.labels(endpoint, request.method, status).observe(elapsed)
+    labels = (endpoint, _method_label(request.method), status)
+    REQUESTS.labels(*labels).inc()
+    LATENCY.labels(*labels).observe(elapsed)
     # The path only: queries carry coordinates, and bodies (eligibility facts) are never logged.
     access_log.info("%s %s %s", request.method, request.path, status, extra={"fields": {
         "method": request.method, "path": request.path, "endpoint": endpoint,
         "status": response.status_code, "latency_ms": round(elapsed * 1000, 2)}})
     return response
+
+
+def _method_label(method: str) -> str:
+    # Any token is a method to HTTP; a label per invented one would grow /metrics without bound.
+    return method if method in METRIC_METHODS else "other"
 
 
 def _content_security_policy(response: Response) -> str:

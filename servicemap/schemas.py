@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from datetime import datetime
 
 from marshmallow import (
     INCLUDE,
@@ -15,7 +17,12 @@ from marshmallow import (
     validates_schema,
 )
 
-from .bounds import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
+from .bounds import (
+    DATE_RANGE_MESSAGE,
+    UNSTORABLE_MESSAGE,
+    date_in_bounds,
+    storable_text,
+)
 from .districts import find_district
 from .geo.coordsys import COORDSYS
 from .hours import HOLIDAY_RULES
@@ -28,6 +35,54 @@ HOLIDAY_RULE_DESCRIPTION = (
     "hours on holidays, working-day hours on make-up workdays; weekly: weekly hours whatever "
     "the day. Null or absent on create: open for care homes and 24-hour services, else closed")
 TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
+# Bidirectional embeddings, overrides and isolates make text show differently from what is
+# stored: a name could read as another facility's. 双向控制字符。
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+class Text(fields.String):
+    """Text stored and shown to people: storable, no bidi controls; `visible=True` for names,
+    which must show at least one letter, digit, punctuation mark or symbol."""
+
+    def __init__(self, *args, visible: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.visible = visible
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not storable_text(text):
+            raise ValidationError(UNSTORABLE_MESSAGE)
+        if BIDI_CONTROLS.search(text):
+            raise ValidationError("Must not contain bidirectional override or isolate "
+                                  "characters (U+202A–U+202E, U+2066–U+2069). "
+                                  "不能包含双向控制字符。")
+        if self.visible and text and not any(unicodedata.category(c)[0] in "LNPS" for c in text):
+            raise ValidationError("Must contain a visible character, not only spaces or "
+                                  "zero-width characters. 不能只有空白或零宽字符。")
+        return text
+
+
+class _WithinDates:
+    """Refuses a date, or a moment whose own calendar day, outside DATE_MIN … DATE_MAX: past
+    them, shifting a moment by its offset or adding days can overflow."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        loaded = super()._deserialize(value, attr, data, **kwargs)
+        if not date_in_bounds(loaded.date() if isinstance(loaded, datetime) else loaded):
+            raise ValidationError(DATE_RANGE_MESSAGE)
+        return loaded
+
+
+class BoundedDate(_WithinDates, fields.Date):
+    """A date within bounds.DATE_MIN … DATE_MAX (for every schema that takes a date)."""
+
+
+class BoundedDateTime(_WithinDates, fields.DateTime):
+    """An ISO 8601 moment whose day is within bounds.DATE_MIN … DATE_MAX."""
+
+
+class BoundedAwareDateTime(_WithinDates, fields.AwareDateTime):
+    """BoundedDateTime, naive moments taken in `default_timezone`."""
 
 
 class ProblemSchema(Schema):
@@ -114,15 +169,12 @@ class OpeningHoursSchema(Schema):
 class ClosureSchema(Schema):
     """A temporary closure: whole days, `from` to `to` inclusive, Asia/Shanghai dates."""
 
-    from_ = fields.Date(required=True, data_key="from", attribute="from",
-                        validate=validate.Range(DATE_MIN, DATE_MAX, error=DATE_RANGE_MESSAGE),
+    from_ = BoundedDate(required=True, data_key="from", attribute="from",
                         metadata={"example": "2026-02-15"})
-    to = fields.Date(required=True,
-                     validate=validate.Range(DATE_MIN, DATE_MAX, error=DATE_RANGE_MESSAGE),
-                     metadata={"example": "2026-02-23"})
-    reason = fields.String(allow_none=True, load_default=None,
-                           validate=validate.Length(max=CLOSURE_REASON_MAX),
-                           metadata={"example": "春节休息"})
+    to = BoundedDate(required=True, metadata={"example": "2026-02-23"})
+    reason = Text(allow_none=True, load_default=None,
+                  validate=validate.Length(max=CLOSURE_REASON_MAX),
+                  metadata={"example": "春节休息"})
 
     @validates_schema
     def _ordered(self, data, **kwargs):
@@ -151,29 +203,29 @@ READ_ONLY = ("id", "updated_at", "created_at", "version")
 class FacilityInSchema(Schema):
     """A facility as written by administrators (POST; PATCH takes any subset)."""
 
-    external_id = fields.String(allow_none=True, validate=validate.Length(1, 100))
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    name_en = fields.String(allow_none=True, validate=validate.Length(max=200))
+    external_id = Text(allow_none=True, validate=validate.Length(1, 100))
+    name = Text(required=True, visible=True, validate=validate.Length(1, 200))
+    name_en = Text(allow_none=True, visible=True, validate=validate.Length(max=200))
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     services = fields.List(fields.String(validate=validate.OneOf(SERVICES)), load_default=list,
                            validate=validate.Length(max=len(SERVICES)))
     ownership = fields.String(allow_none=True, validate=validate.OneOf(OWNERSHIP))
     inclusive = fields.Boolean(load_default=False)
     status = fields.String(load_default="active", validate=validate.OneOf(STATUSES))
-    address = fields.String(allow_none=True, validate=validate.Length(1, 300))
+    address = Text(allow_none=True, visible=True, validate=validate.Length(1, 300))
     district = DistrictField(allow_none=True, metadata={
         "type": "string", "example": "500109",
         "description": "Code or name; found from the location or address when absent"})
-    street = fields.String(allow_none=True, validate=validate.Length(max=100))
+    street = Text(allow_none=True, visible=True, validate=validate.Length(max=100))
     location = WholeNested(LocationSchema, allow_none=True)
-    phone = fields.String(allow_none=True, validate=validate.Length(max=50))
+    phone = Text(allow_none=True, validate=validate.Length(max=50))
     opening_hours = fields.List(WholeNested(OpeningHoursSchema), load_default=list,
                                 validate=validate.Length(max=50))
     capacity = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 100_000))
     vacancies = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 100_000))
     age_months_min = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 1800))
     age_months_max = fields.Integer(allow_none=True, strict=True, validate=validate.Range(0, 1800))
-    fees = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    fees = Text(allow_none=True, validate=validate.Length(max=2000))
     service_radius_m = fields.Integer(allow_none=True, strict=True,
                                       validate=validate.Range(1, 50_000))
     holiday_rule = fields.String(allow_none=True, validate=validate.OneOf(HOLIDAY_RULES),
@@ -292,7 +344,7 @@ class NearestQuerySchema(PointSchema):
                           validate=validate.Length(max=len(SERVICES)))
     radius_m = fields.Float(load_default=5000.0, validate=validate.Range(1, 50_000))
     limit = fields.Integer(load_default=10, validate=validate.Range(1, 100))
-    open_at = fields.DateTime(format="iso", metadata={
+    open_at = BoundedDateTime(format="iso", metadata={
         "description": "ISO 8601; without an offset it is Asia/Shanghai time"})
     open_now = fields.Boolean(load_default=False)
     has_vacancy = fields.Boolean(load_default=False)

@@ -171,7 +171,7 @@ def test_the_log_filters_by_action_facility_and_time_newest_first(client, admin)
     middle = everything[1]["at"]
     assert entries(client, admin, since=middle)["total"] == 2
     assert entries(client, admin, until=middle)["total"] == 2
-    assert entries(client, admin, since="2999-01-01T00:00:00")["total"] == 0
+    assert entries(client, admin, since="2100-12-31T00:00:00")["total"] == 0
     assert entries(client, admin, until="2000-01-01")["total"] == 0
     page = entries(client, admin, page=2, per_page=2)
     assert page["total"] == 3 and [e["action"] for e in page["items"]] == ["create"]

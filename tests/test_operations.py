@@ -7,14 +7,16 @@ import hashlib
 import json
 import logging
 import re
+import secrets
 import socket
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from servicemap import create_app
 from servicemap.config import Config
@@ -25,7 +27,6 @@ from .conftest import assert_problem
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 NEAREST = "/api/v1/facilities/nearest?lat=29.8257&lon=106.4370"
-SECRET_KEY = "smk_" + "A" * 43  # well-formed; reads do not check it against the database
 
 
 def redis_reachable() -> bool:
@@ -91,18 +92,61 @@ def test_search_eligibility_and_writes_have_separate_limits(limited, make_key):
     assert {client.get(p).status_code for p in ("/healthz", "/readyz", "/metrics")} == {200}
 
 
-def test_each_api_key_has_its_own_bucket_apart_from_the_address(limited):
+def test_each_real_key_has_its_own_bucket_apart_from_the_address(limited, make_key):
     client = limited(rate_limit_search="1/minute").test_client()
-    other_key = {"Authorization": "Bearer smk_" + "B" * 43}
+    first, second = make_key("admin"), make_key("editor", ("500109",))
     assert client.get(NEAREST).status_code == 200
     assert client.get(NEAREST).status_code == 429
-    assert client.get(NEAREST, headers={"Authorization": f"Bearer {SECRET_KEY}"}).status_code \
-        == 200
-    assert client.get(NEAREST, headers={"Authorization": f"Bearer {SECRET_KEY}"}).status_code \
-        == 429
-    assert client.get(NEAREST, headers=other_key).status_code == 200
+    assert client.get(NEAREST, headers=first).status_code == 200
+    assert client.get(NEAREST, headers=first).status_code == 429
+    assert client.get(NEAREST, headers=second).status_code == 200
     # A malformed key earns no bucket of its own: it counts against the address.
     assert client.get(NEAREST, headers={"Authorization": "Bearer junk"}).status_code == 429
+
+
+def made_up_key() -> dict[str, str]:
+    return {"Authorization": f"Bearer smk_{secrets.token_urlsafe(32)}"}
+
+
+def test_made_up_keys_count_against_the_address(limited):
+    client = limited(rate_limit_search="3/minute").test_client()
+    answers = [client.get(NEAREST, headers=made_up_key()).status_code for _ in range(10)]
+    assert answers == [200] * 3 + [429] * 7
+    assert client.get(NEAREST).status_code == 429  # the same address, no key
+    # Another address is untouched.
+    assert client.get(NEAREST, environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 200
+
+
+def test_write_attempts_with_bad_keys_are_limited(limited):
+    client = limited(rate_limit_write="3/minute").test_client()
+    attempts = [client.post("/api/v1/facilities", json={}, headers=headers).status_code
+                for headers in [made_up_key() for _ in range(4)] + [
+                    {"Authorization": "Bearer junk"}, {}]]
+    assert attempts == [401, 401, 401, 429, 429, 429]
+
+
+def test_a_revoked_key_loses_its_own_budget_within_the_cache_time(limited, make_key, app,
+                                                                   monkeypatch):
+    from servicemap import auth
+    from servicemap.extensions import db
+    from servicemap.models import ApiKey
+
+    client = limited(rate_limit_search="1/minute").test_client()
+    key = make_key("admin")
+
+    def read_from(address: str) -> int:
+        return client.get(NEAREST, headers=key, environ_base={"REMOTE_ADDR": address}).status_code
+
+    assert read_from("203.0.113.1") == 200  # spends the key's own budget
+    with app.app_context():
+        db.session.execute(update(ApiKey).values(revoked_at=datetime.now(UTC)))
+        db.session.commit()
+    # Within KNOWN_KEY_TTL_S the limiter may still trust it: its own (spent) budget ...
+    assert read_from("203.0.113.2") == 429
+    # ... and past it the key counts against the address it comes from.
+    clock = auth.monotonic() + auth.KNOWN_KEY_TTL_S + 1
+    monkeypatch.setattr(auth, "monotonic", lambda: clock)
+    assert [read_from("203.0.113.2"), read_from("203.0.113.2")] == [200, 429]
 
 
 def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(limited):
@@ -124,15 +168,17 @@ def test_limits_hold_across_workers_sharing_redis(limited):
     assert second.get(NEAREST).status_code == 429
 
 
-def test_the_limit_store_holds_a_hash_of_the_key_never_the_key(limited):
+def test_the_limit_store_holds_a_hash_of_the_key_never_the_key(limited, make_key):
     if limited.storage != "redis":
         pytest.skip("the Redis keys are what an operator can read")
     import redis
 
     client = limited(rate_limit_search="5/minute").test_client()
-    client.get(NEAREST, headers={"Authorization": f"Bearer {SECRET_KEY}"})
+    key = make_key("admin")
+    secret = key["Authorization"].removeprefix("Bearer ")
+    client.get(NEAREST, headers=key)
     keys = [k.decode() for k in redis.Redis.from_url(REDIS_URL).scan_iter(f"*{limited.prefix}*")]
-    assert keys and not any(SECRET_KEY in k or SECRET_KEY[4:20] in k for k in keys)
+    assert keys and not any(secret in k or secret[4:20] in k for k in keys)
     assert any(re.search(r"key:[0-9a-f]{32}", k) for k in keys)
 
 
@@ -344,15 +390,58 @@ def test_a_connection_lost_at_teardown_does_not_turn_the_answer_into_a_500(clien
     assert response.status_code == 200
 
 
-def test_the_development_servers_request_line_with_its_query_string_is_not_logged():
-    import logging
+def dev_server_handler(request_line: str):
+    """The development server's request handler, as it stands after reading a request line."""
+    from werkzeug.serving import WSGIRequestHandler
 
-    from servicemap.observability import _not_a_dev_server_request_line
+    handler = WSGIRequestHandler.__new__(WSGIRequestHandler)
+    handler.client_address, handler.requestline = ("127.0.0.1", 50000), request_line
+    parts = request_line.split()
+    if len(parts) == 3:
+        handler.command, handler.path, handler.request_version = parts
+    return handler
 
-    def record(message: str) -> logging.LogRecord:
-        return logging.LogRecord("werkzeug", logging.INFO, "", 0, message, None, None)
 
-    line = ('127.0.0.1 - - [24/Nov/2026 23:34:15] '
-            '"GET /api/v1/facilities/nearest?lat=29.8&lon=106.4 HTTP/1.1" 200 -')
-    assert not _not_a_dev_server_request_line(record(line))
-    assert _not_a_dev_server_request_line(record("Press CTRL+C to quit"))
+@pytest.mark.parametrize("status", [200, 304, 404, 422, 429, 500, 503])
+def test_the_development_servers_request_line_never_logs_the_query_string(app, caplog, status):
+    # werkzeug's own logging call, colours and all (it styles every status but 200).
+    handler = dev_server_handler("GET /api/v1/facilities/nearest?lat=29.8213&lon=106.4321 "
+                                 "HTTP/1.1")
+    invented = dev_server_handler("RT123 /healthz?lat=29.8213 HTTP/1.1")
+    with caplog.at_level(logging.INFO):
+        handler.log_request(status, 123)
+        handler.log_request(str(status))
+        invented.log_request(status)
+    assert not any("29.8213" in r.getMessage() or "lat=" in r.getMessage()
+                   for r in caplog.records)
+    # Our own access line replaces the development server's request line.
+    assert not [r for r in caplog.records if r.name == "werkzeug"]
+
+
+def test_the_development_servers_error_lines_lose_the_query_string_only(app, caplog):
+    handler = dev_server_handler("GET /api/v1/facilities/nearest?lat=29.8213&lon=106.4321 x y")
+    with caplog.at_level(logging.INFO):
+        # What http.server logs for a request line it cannot read, then its request line.
+        handler.log_error("code %d, message %s", 400,
+                          f"Bad request syntax ({handler.requestline!r})")
+        handler.log_request(400)
+    messages = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert messages and not any("29.8213" in m or "lat=" in m for m in messages)
+    assert any("Bad request syntax ('GET /api/v1/facilities/nearest x y')" in m
+               for m in messages)
+
+
+def metric_series() -> set[tuple]:
+    return {(s.name, tuple(sorted(s.labels.items())))
+            for metric in REGISTRY.collect() if metric.name.startswith("servicemap_http")
+            for s in metric.samples}
+
+
+def test_invented_methods_add_no_metric_series(client):
+    client.open("/healthz", method="RT0")
+    before = metric_series()
+    for n in range(1, 201):
+        assert client.open("/healthz", method=f"RT{n}").status_code == 405
+    assert metric_series() == before
+    body = client.get("/metrics").get_data(as_text=True)
+    assert 'method="other"' in body and "RT1" not in body

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..audit import list_entries, present_entry
 from ..auth import key_required
 from ..errors import Problem
 from ..registry import SHANGHAI
-from ..schemas import PageSchema
+from ..schemas import BoundedAwareDateTime, PageSchema
+from . import Blueprint
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
                 description="The audit log of writes 操作日志 (admin keys only)")
@@ -23,9 +23,9 @@ class AuditQuerySchema(Schema):
     key_id = fields.String(validate=validate.Length(1, 36),
                            metadata={"description": 'An API key id, or "cli"'})
     action = fields.String(validate=validate.OneOf(ACTIONS))
-    since = fields.AwareDateTime(default_timezone=SHANGHAI, metadata={
+    since = BoundedAwareDateTime(default_timezone=SHANGHAI, metadata={
         "description": "ISO 8601, inclusive; without an offset, Asia/Shanghai"})
-    until = fields.AwareDateTime(default_timezone=SHANGHAI, metadata={
+    until = BoundedAwareDateTime(default_timezone=SHANGHAI, metadata={
         "description": "ISO 8601, inclusive; without an offset, Asia/Shanghai"})
     page = fields.Integer(load_default=1, validate=validate.Range(1, 1_000_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))

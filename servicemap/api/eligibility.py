@@ -6,7 +6,6 @@ The facts a person sends are used for the answer and forgotten: never stored, ne
 from __future__ import annotations
 
 from flask import Response, current_app, json
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ..bounds import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE, date_in_bounds
@@ -18,7 +17,7 @@ from ..geo.coordsys import to_wgs84
 from ..geo.spatial import NearestQuery, nearest
 from ..registry import present_hits
 from ..schemas import OriginSchema, PointSchema
-from . import require_json
+from . import Blueprint, require_json
 
 blp = Blueprint("eligibility", __name__, url_prefix="/api/v1",
                 description="Programmes and eligibility 政策与资格")

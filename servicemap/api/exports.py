@@ -6,13 +6,13 @@ import csv
 import io
 
 from flask import Response, json, stream_with_context
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Facility
 from ..registry import present
 from ..spreadsheet import COLUMNS, facility_to_row
+from . import Blueprint
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports",
                 description="Export 导出")

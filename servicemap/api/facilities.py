@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 import zlib
 from urllib.parse import urlencode
 
 from flask import Response, current_app, request, url_for
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from .. import hours
@@ -25,7 +25,7 @@ from ..schemas import (
     FacilityQuerySchema,
     FacilitySchema,
 )
-from . import require_json
+from . import Blueprint, require_json
 
 blp = Blueprint("facilities", __name__, url_prefix="/api/v1/facilities",
                 description="The facility registry 设施登记")
@@ -41,7 +41,18 @@ class FacilityListQuerySchema(FacilityQuerySchema, CoordsysQuerySchema):
     pass
 
 
+# RFC 9110 §8.8.3: If-Match is "*" or a list of entity tags, each [W/]"…". werkzeug reads a
+# malformed value (a lone `"`) as no condition at all, which would let the write through.
+ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
+IF_MATCH = re.compile(rf"\*|{ENTITY_TAG}(?:[ \t]*,[ \t]*{ENTITY_TAG})*")
+
+
 def _check_if_match(facility: Facility) -> None:
+    given = request.headers.get("If-Match")
+    if given is not None and not IF_MATCH.fullmatch(given.strip(" \t")):
+        raise Problem(400, "If-Match is not an entity tag; send the ETag as it was given.",
+                      {"If-Match": ['Use "*" or entity tags such as "3f2a…" (quotes included). '
+                                    "If-Match 须为带引号的实体标签。"]})
     # A tag from any answer about this version matches, whatever its open_now said.
     tags = request.if_match
     if tags and not (tags.star_tag or any(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import current_app, url_for
-from flask_smorest import Blueprint
 from marshmallow import (
     INCLUDE,
     Schema,
@@ -19,6 +18,8 @@ from ..errors import Problem
 from ..geo.coordsys import COORDSYS, to_wgs84
 from ..geo.spatial import NearestQuery
 from ..hours import local_time
+from ..schemas import BoundedDateTime
+from . import Blueprint
 
 blp = Blueprint("hsds", __name__, url_prefix="/api/v1/hsds",
                 description="Open Referral HSDS 3.0 (bodies valid against the HSDS schemas)")
@@ -124,7 +125,7 @@ class HsdsServiceQuerySchema(HsdsPageQuerySchema):
     taxonomy_term_id = fields.String(validate=_a_term, metadata={
         "description": "A term of /taxonomy_terms: a kind of facility or a service"})
     organization_id = fields.UUID()
-    modified_after = fields.DateTime(format="iso", metadata={
+    modified_after = BoundedDateTime(format="iso", metadata={
         "description": "ISO 8601; without an offset it is Asia/Shanghai time"})
     postcode = fields.String(metadata={
         "description": "Not supported: 422. Postcodes are not recorded for Chongqing's "

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from flask import current_app, g, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..auth import key_required
@@ -14,6 +13,7 @@ from ..extensions import PROBLEM_JSON
 from ..geo.coordsys import COORDSYS
 from ..importing import EXTENSIONS, MEDIA_TYPES, UnreadableFile, import_facilities
 from ..schemas import ProblemSchema
+from . import Blueprint
 
 blp = Blueprint("imports", __name__, url_prefix="/api/v1/imports",
                 description="Bulk import 批量导入")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Response, current_app, json, request
-from flask_smorest import Blueprint
 
 from .. import hours
 from ..errors import Problem
@@ -13,6 +12,7 @@ from ..geo.spatial import NearestQuery, nearest
 from ..holidays import current_calendar
 from ..registry import present_hits
 from ..schemas import NearestQuerySchema, NearestSchema
+from . import Blueprint
 
 blp = Blueprint("nearest", __name__, url_prefix="/api/v1/facilities",
                 description="Nearest-service search 就近查找")

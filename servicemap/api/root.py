@@ -1,13 +1,13 @@
 """The API root and the health probes."""
 
 from flask import url_for
-from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from ..errors import Problem
 from ..extensions import db
 from ..observability import metrics_response
 from ..schemas import ApiRootSchema
+from . import Blueprint
 
 blp = Blueprint("root", __name__, description="Service information 服务信息")
 
