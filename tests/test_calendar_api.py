@@ -9,10 +9,7 @@ import pytest
 
 from servicemap import hours
 
-from .test_errors import assert_problem
-from .test_facilities import create, meal_point
-from .test_imports import post
-from .test_nearest import NEAREST, ORIGIN, north_of
+from .conftest import NEAREST, ORIGIN, assert_problem, create, meal_point, north_of, post
 
 WEEKDAYS = [{"days": [1, 2, 3, 4, 5], "opens": "08:00", "closes": "17:30"}]
 ALWAYS = [{"days": [1, 2, 3, 4, 5, 6, 7], "opens": "00:00", "closes": "24:00"}]
