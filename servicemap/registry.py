@@ -17,6 +17,7 @@ from .geo.geocoding import locate
 from .geo.rtree import rtree_select
 from .models import Facility, FacilityService, utcnow
 from .vocabulary import ordered_services
+from .weekly_slots import week_masks
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -169,7 +170,8 @@ def bulk_insert(connection, records, batch_size: int = 20_000) -> int:
     Each record holds model column names with WGS-84 `lat`/`lon` and a `services` list, and
     is trusted to be validated already. Rows go to the driver as they are (executemany on
     SQLite, COPY on PostgreSQL) after the column types' own conversions, skipping per-row ORM
-    work; spatial indexes follow by the database's triggers and generated columns.
+    work; spatial indexes follow by the database's triggers and generated columns, the
+    opening hours' slot masks (weekly_slots.py) are computed here.
     """
     if connection.dialect.name == "postgresql":
         return _bulk_rows(connection, _copy_rows, records, batch_size)
@@ -182,6 +184,7 @@ def _bulk_rows(connection, write, records, batch_size: int) -> int:
     facilities, services = [], []
     for record in records:
         record = {**BULK_DEFAULTS, "created_at": now, "updated_at": now, **record}
+        record.update(week_masks(record["opening_hours"]))  # derived: never taken as given
         if record.get("id") is None:
             record["id"] = uuid.uuid4()
         services.extend((record["id"], service) for service in record.pop("services", ()))

@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from ..hours import is_open
+from ..weekly_slots import slot_condition, slot_of
 from .distance import box_around, geodesic_m
 
 # Spherical distances (PostGIS <->, mean radius) differ from WGS-84 geodesics by under 0.6%.
@@ -81,10 +82,10 @@ def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[Hit], bool]:
         distance = geodesic_m(query.lat, query.lon, lat, lon)
         if distance > query.radius_m and (service_radius_m is None or distance > service_radius_m):
             continue
-        if query.open_at is not None:
-            hours = json.loads(hours) if isinstance(hours, str) else hours
-            if not is_open(hours or [], query.open_at):
-                continue
+        # SQL kept only facilities open in the moment's half hour: the exact check rejects
+        # just those opening or closing inside it.
+        if query.open_at is not None and not _open_at(hours, query.open_at):
+            continue
         ranked.append((round(distance, 1), facility_id))
     ranked.sort()
     beyond = round(bound, 1)
@@ -92,6 +93,12 @@ def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[Hit], bool]:
     hits = [Hit(distance, facility_id if isinstance(facility_id, uuid.UUID)
                 else uuid.UUID(facility_id)) for distance, facility_id in ranked[: query.limit]]
     return hits, settled >= query.limit or bound >= query.radius_m
+
+
+def _open_at(hours, moment: datetime) -> bool:
+    """The exact opening-hours check of one candidate SQL let through."""
+    hours = json.loads(hours) if isinstance(hours, str) else hours
+    return is_open(hours or [], moment)
 
 
 def _filters(query: NearestQuery, param: str) -> tuple[str, dict]:
@@ -111,6 +118,8 @@ def _filters(query: NearestQuery, param: str) -> tuple[str, dict]:
         clauses.append("f.inclusive" if query.inclusive else "NOT f.inclusive")
     if query.has_vacancy:
         clauses.append("f.vacancies > 0")
+    if query.open_at is not None:
+        clauses.append(slot_condition("f", slot_of(query.open_at)))
     return "".join(f" AND {clause}" for clause in clauses), params
 
 
@@ -122,7 +131,8 @@ def _columns(query: NearestQuery) -> str:
 def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
     """R*Tree boxes that grow until the nearest `limit` are certain, then exact distances."""
     conditions, params = _filters(query, ":%s")
-    sql = (f"SELECT {_columns(query)} FROM facility_rtree r JOIN facility f ON f.seq = r.id "
+    # CROSS JOIN: SQLite's planner must start from the R*Tree, whatever the filters.
+    sql = (f"SELECT {_columns(query)} FROM facility_rtree r CROSS JOIN facility f ON f.seq = r.id "
            "WHERE r.max_lat >= :south AND r.min_lat <= :north "
            f"AND r.max_lon >= :west AND r.min_lon <= :east{conditions}")
     reach = min(query.radius_m, 1000.0)
@@ -155,8 +165,9 @@ def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
         f"WHERE f.status = 'active' AND f.coverage && {point}{conditions})"
     )
     # A couple beyond `limit`: the k-th geodesic must fall below the last spherical distance
-    # over the slack, or the loop asks again for more.
-    fetch = query.limit + 2 if query.open_at is None else query.limit * 4
+    # over the slack, or the loop asks again for more (as when the exact hours check rejects
+    # some of those SQL found open in the half hour).
+    fetch = query.limit + 2
     params.update(lat=query.lat, lon=query.lon, reach=query.radius_m * SPHERE_SLACK + 1.0)
     while True:
         cursor.execute(sql, {**params, "fetch": fetch})
