@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 from ..hours import is_open
 from ..weekly_slots import slot_condition, slot_of
 from .distance import box_around, geodesic_m
+from .rtree import CLASS_KINDS, CLASS_STEP, kind_class
 
 # Spherical distances (PostGIS <->, mean radius) differ from WGS-84 geodesics by under 0.6%.
 SPHERE_SLACK = 1.0061
@@ -101,10 +102,13 @@ def _open_at(hours, moment: datetime) -> bool:
     return is_open(hours or [], moment)
 
 
-def _filters(query: NearestQuery, param: str) -> tuple[str, dict]:
-    """SQL conditions on `f` for the filters, with `param` formatting a placeholder name."""
+def _filters(query: NearestQuery, param: str, kinds: bool = True) -> tuple[str, dict]:
+    """SQL conditions on `f` for the filters, with `param` formatting a placeholder name;
+    without the kinds when the caller searches kind by kind. inclusive and vacancy are
+    written exactly as the class index's integer columns (migration 0005): PostgreSQL would
+    fold a boolean comparison away, and GiST takes no bare boolean as an index condition."""
     clauses, params = [], {}
-    for name, values in (("kind", query.kinds), ("service", query.services)):
+    for name, values in (("kind", query.kinds if kinds else ()), ("service", query.services)):
         if values:
             names = [f"{name}{i}" for i in range(len(values))]
             params.update(zip(names, values, strict=True))
@@ -115,9 +119,9 @@ def _filters(query: NearestQuery, param: str) -> tuple[str, dict]:
                 clauses.append("EXISTS (SELECT 1 FROM facility_service s WHERE s.facility_id = "
                                f"f.id AND s.service IN ({placeholders}))")
     if query.inclusive is not None:
-        clauses.append("f.inclusive" if query.inclusive else "NOT f.inclusive")
+        clauses.append(f"CAST(f.inclusive AS integer) = {int(query.inclusive)}")
     if query.has_vacancy:
-        clauses.append("f.vacancies > 0")
+        clauses.append("CAST(f.vacancies > 0 AS integer) = 1")
     if query.open_at is not None:
         clauses.append(slot_condition("f", slot_of(query.open_at)))
     return "".join(f" AND {clause}" for clause in clauses), params
@@ -128,22 +132,54 @@ def _columns(query: NearestQuery) -> str:
     return f"f.id, f.lat, f.lon, f.service_radius_m, {hours}"
 
 
+def _class_ranges(query: NearestQuery) -> list[dict] | None:
+    """The class R*Tree's ranges for the query's kind, inclusive and vacancy filters (one
+    dict per run of consecutive kind values), or None when it has none of them."""
+    if not query.kinds and query.inclusive is None and not query.has_vacancy:
+        return None
+    values = sorted({kind_class(kind) for kind in query.kinds}) or list(
+        range(len(CLASS_KINDS) + 1))
+    runs, start = [], values[0]
+    for previous, value in zip(values, [*values[1:], None], strict=True):
+        if value != previous + 1:
+            runs.append((start, previous))
+            start = value
+    inclusive = (0, 1) if query.inclusive is None else (int(query.inclusive),) * 2
+    vacant = (1, 1) if query.has_vacancy else (0, 1)
+    # Entries span [v*STEP, v*STEP + 1]: half a unit inside keeps float32 rounding harmless.
+    return [{name: bound * CLASS_STEP + 0.5 for name, bound in (
+        ("kind_lo", lo), ("kind_hi", hi), ("inclusive_lo", inclusive[0]),
+        ("inclusive_hi", inclusive[1]), ("vacant_lo", vacant[0]), ("vacant_hi", vacant[1]))}
+        for lo, hi in runs]
+
+
 def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
-    """R*Tree boxes that grow until the nearest `limit` are certain, then exact distances."""
+    """R*Tree boxes that grow until the nearest `limit` are certain, then exact distances.
+    With kind, inclusive or vacancy filters, the class R*Tree gives only those classes'
+    facilities, so a selective search joins few rows however far its box grows."""
     conditions, params = _filters(query, ":%s")
+    box = ("r.max_lat >= :south AND r.min_lat <= :north "
+           "AND r.max_lon >= :west AND r.min_lon <= :east")
+    ranges = _class_ranges(query)
+    if ranges is None:
+        tree, probes = "facility_rtree", [params]
+    else:
+        tree, probes = "facility_class_rtree", [{**params, **run} for run in ranges]
+        box += "".join(f" AND r.max_{dim} >= :{dim}_lo AND r.min_{dim} <= :{dim}_hi"
+                       for dim in ("kind", "inclusive", "vacant"))
     # CROSS JOIN: SQLite's planner must start from the R*Tree, whatever the filters.
-    sql = (f"SELECT {_columns(query)} FROM facility_rtree r CROSS JOIN facility f ON f.seq = r.id "
-           "WHERE r.max_lat >= :south AND r.min_lat <= :north "
-           f"AND r.max_lon >= :west AND r.min_lon <= :east{conditions}")
+    sql = (f"SELECT {_columns(query)} FROM {tree} r CROSS JOIN facility f ON f.seq = r.id "
+           f"WHERE {box}{conditions}")
     reach = min(query.radius_m, 1000.0)
     while True:
         south, north, west, east = box_around(query.lat, query.lon, reach)
         spans = [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]
         rows = []
-        for span_west, span_east in spans:
-            cursor.execute(sql, {**params, "south": south, "north": north, "west": span_west,
-                                 "east": span_east})
-            rows += cursor.fetchall()
+        for probe in probes:
+            for span_west, span_east in spans:
+                cursor.execute(sql, {**probe, "south": south, "north": north,
+                                     "west": span_west, "east": span_east})
+                rows += cursor.fetchall()
         hits, settled = _rank(query, rows, reach)
         if settled:
             return hits
@@ -153,17 +189,33 @@ def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
 
 
 def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
-    """GiST KNN (`<->`, spherical) within the radius, re-ranked by geodesic distance."""
-    conditions, params = _filters(query, "%%(%s)s")
+    """GiST KNN (`<->`, spherical) within the radius, re-ranked by geodesic distance.
+
+    Every filter is in the KNN query. With kinds, one KNN branch per kind, each an equality
+    the class index (kind, inclusive, has a vacancy, geog) answers in distance order; without
+    filters the planner keeps the plain geog index. The radius is the index's own box test
+    (`&&` the point's box grown by `reach`), which ranking then narrows to the circle: with
+    ST_DWithin the planner guesses a few dozen rows inside any radius and, for a wide one,
+    sorts the whole box instead of reading the index in distance order."""
+    conditions, params = _filters(query, "%%(%s)s", kinds=False)
     point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
-    sql = (
-        f"(SELECT {_columns(query)}, f.geog <-> {point}::geography FROM facility f "
-        f"WHERE f.status = 'active' AND ST_DWithin(f.geog, {point}::geography, %(reach)s, false)"
-        f"{conditions} ORDER BY f.geog <-> {point}::geography LIMIT %(fetch)s) "
-        # Mobile services whose service area (a box around it) holds the resident.
-        f"UNION ALL (SELECT {_columns(query)}, NULL FROM facility f "
-        f"WHERE f.status = 'active' AND f.coverage && {point}{conditions})"
-    )
+    branches = []
+    for index, kind in enumerate(query.kinds or (None,)):
+        this_kind = ""
+        if kind is not None:
+            params[f"branch_kind{index}"] = kind
+            this_kind = f" AND f.kind = %(branch_kind{index})s"
+        branches.append(
+            f"(SELECT {_columns(query)}, f.geog <-> {point}::geography, {index} FROM facility f "
+            f"WHERE f.status = 'active' AND f.geog && _ST_Expand({point}::geography, %(reach)s)"
+            f"{this_kind}{conditions} ORDER BY f.geog <-> {point}::geography "
+            "LIMIT %(fetch)s)")
+    kinds, kind_params = _filters(NearestQuery(0, 0, kinds=query.kinds), "%%(%s)s")
+    params.update(kind_params)
+    # Mobile services whose service area (a box around it) holds the resident.
+    branches.append(f"(SELECT {_columns(query)}, NULL, -1 FROM facility f WHERE "
+                    f"f.status = 'active' AND f.coverage && {point}{kinds}{conditions})")
+    sql = " UNION ALL ".join(branches)
     # A couple beyond `limit`: the k-th geodesic must fall below the last spherical distance
     # over the slack, or the loop asks again for more (as when the exact hours check rejects
     # some of those SQL found open in the half hour).
@@ -172,9 +224,14 @@ def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
     while True:
         cursor.execute(sql, {**params, "fetch": fetch})
         rows = cursor.fetchall()
-        nearby = [row for row in rows if row[5] is not None]
-        complete = len(nearby) < fetch
-        bound = math.inf if complete else nearby[-1][5] / SPHERE_SLACK
+        # Each KNN branch that gave `fetch` rows vouches only up to its farthest one.
+        counts, farthest = {}, {}
+        for row in rows:
+            if row[6] >= 0:
+                counts[row[6]] = counts.get(row[6], 0) + 1
+                farthest[row[6]] = max(farthest.get(row[6], 0.0), row[5])
+        full = [farthest[branch] for branch, count in counts.items() if count >= fetch]
+        bound = min(full) / SPHERE_SLACK if full else math.inf
         unique = {row[0]: row[:5] for row in rows}.values()  # a mobile service may be in both
         hits, settled = _rank(query, unique, bound)
         if settled:
