@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 
 from servicemap.database import alembic_config, make_engine, upgrade
 from servicemap.extensions import db
+from servicemap.geo.spatial import NearestQuery
 from servicemap.hours import is_open
 from servicemap.models import Facility
 from servicemap.registry import bulk_insert
@@ -202,3 +203,82 @@ def test_the_masks_stay_out_of_the_api(client, admin):
     body = client.get("/api/v1/facilities").json["items"][0]
     assert body["opening_hours"] == DAYS
     assert not set(COLUMNS) & set(body)
+
+
+def test_class_filters_follow_every_change_of_kind_inclusive_vacancies_and_status(
+        client, admin):
+    """The class index (SQLite: class R*Tree kept by triggers; PostGIS: class GiST) answers
+    kind, inclusive and has_vacancy; each write that changes them must reach it."""
+    first = place(client, admin, "食堂", 100, capacity=40, vacancies=0, inclusive=False)
+    place(client, admin, "驿站", 200, kind="elder_care_station", services=["day_care"],
+          capacity=20, vacancies=5, inclusive=True)
+    assert names(client, "has_vacancy=true") == ["驿站"]
+    assert names(client, "kind=meal_point&has_vacancy=true") == []
+
+    url = f"/api/v1/facilities/{first}"
+    assert client.patch(url, json={"vacancies": 3}, headers=admin).status_code == 200
+    assert names(client, "kind=meal_point&has_vacancy=true") == ["食堂"]
+    assert client.patch(url, json={"inclusive": True}, headers=admin).status_code == 200
+    assert names(client, "inclusive=true&has_vacancy=true") == ["食堂", "驿站"]
+    assert names(client, "inclusive=false") == []
+    response = client.patch(url, json={"kind": "elder_care_station", "services": ["day_care"]},
+                            headers=admin)
+    assert response.status_code == 200, response.json
+    assert names(client, "kind=meal_point") == []
+    assert names(client, "kind=elder_care_station&kind=nursery&inclusive=true") == ["食堂", "驿站"]
+    assert client.patch(url, json={"status": "inactive"}, headers=admin).status_code == 200
+    assert names(client, "kind=elder_care_station") == ["驿站"]
+    assert client.patch(url, json={"status": "active"}, headers=admin).status_code == 200
+    assert names(client, "kind=elder_care_station&has_vacancy=true") == ["食堂", "驿站"]
+    assert client.delete(url, headers=admin).status_code == 204
+    assert names(client, "kind=elder_care_station&has_vacancy=true") == ["驿站"]
+
+
+class Explaining:
+    """A driver cursor that EXPLAINs each search statement before running it."""
+
+    def __init__(self, cursor):
+        self.cursor, self.plans = cursor, []
+
+    def execute(self, sql, params, **kwargs):
+        self.cursor.execute("EXPLAIN (COSTS OFF) " + sql, params)
+        self.plans.append("\n".join(row[0] for row in self.cursor.fetchall()))
+        self.cursor.execute(sql, params, **kwargs)
+
+    def fetchall(self):
+        return self.cursor.fetchall()
+
+
+def test_postgis_filters_are_conditions_of_the_class_index_in_distance_order(postgres_url):
+    """The filters must be written as the index's own columns (integer casts, one kind per
+    branch), or PostgreSQL cannot use it and reads every facility of the radius."""
+    from servicemap.geo.spatial import postgis_nearest
+
+    engine = make_engine(postgres_url)
+    try:
+        with engine.begin() as connection:
+            bulk_insert(connection, [{
+                "name": f"设施{i}", "kind": "meal_point", "lat": 29.8 + i / 1000, "lon": 106.4,
+                "vacancies": i % 3, "inclusive": bool(i % 2), "services": ["meals"],
+                "opening_hours": DAYS} for i in range(50)])
+            cursor = connection.connection.dbapi_connection.cursor()
+            # Tiny tables are cheaper to scan: rule that out, not the choice of index.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            explaining = Explaining(cursor)
+            query = NearestQuery(29.8, 106.4, 50_000, 10, kinds=("meal_point", "nursery"),
+                                 services=("meals",), inclusive=True, has_vacancy=True,
+                                 open_at=MONDAY + timedelta(hours=10))
+            hits = postgis_nearest(explaining, query)
+    finally:
+        engine.dispose()
+    assert len(hits) == 10
+    plan = explaining.plans[0]
+    for kind in ("meal_point", "nursery"):
+        branch = plan.split(f"(kind)::text = '{kind}'::text", 1)[0].rsplit("->", 1)[1]
+        assert "Index Scan using ix_facility_class_geog" in branch, plan
+    conditions = [line for line in plan.splitlines() if "Index Cond" in line and "kind" in line]
+    assert len(conditions) == 2, plan
+    for line in conditions:
+        assert "(inclusive)::integer = 1" in line and "(vacancies > 0))::integer = 1" in line
+    assert plan.count("Order By: (geog <->") == 2, plan
