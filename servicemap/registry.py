@@ -197,14 +197,16 @@ def _bulk_rows(connection, write, records, batch_size: int) -> int:
 @contextmanager
 def rtree_filled_afterwards(connection):
     """Within this transaction, index new rows in one statement per R*Tree instead of a trigger
-    per row (the class R*Tree in class order, so that its nodes start out one class each).
+    per row (the class R*Tree in class order, so that its nodes start out one class each, and
+    once the services are written).
 
     The insert triggers are dropped and re-created as they were; SQLite's DDL is transactional
     and the transaction holds the only write lock, so no other writer can slip past the index.
     """
     triggers = dict(connection.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
-        "('facility_rtree_insert', 'facility_class_rtree_insert')").all())
+        "('facility_rtree_insert', 'facility_class_rtree_insert', "
+        "'facility_class_rtree_services_insert')").all())
     first = connection.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM facility").scalar_one()
     for name in triggers:
         connection.exec_driver_sql(f"DROP TRIGGER {name}")

@@ -225,7 +225,12 @@ def test_class_filters_follow_every_change_of_kind_inclusive_vacancies_and_statu
                             headers=admin)
     assert response.status_code == 200, response.json
     assert names(client, "kind=meal_point") == []
+    assert names(client, "service=meals") == []
     assert names(client, "kind=elder_care_station&kind=nursery&inclusive=true") == ["食堂", "驿站"]
+    response = client.patch(url, json={"services": ["day_care", "bathing"]}, headers=admin)
+    assert response.status_code == 200, response.json
+    assert names(client, "service=bathing") == ["食堂"]
+    assert names(client, "service=bathing&service=day_care") == ["食堂", "驿站"]
     assert client.patch(url, json={"status": "inactive"}, headers=admin).status_code == 200
     assert names(client, "kind=elder_care_station") == ["驿站"]
     assert client.patch(url, json={"status": "active"}, headers=admin).status_code == 200

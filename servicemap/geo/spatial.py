@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from ..hours import is_open
 from ..weekly_slots import slot_condition, slot_of
 from .distance import box_around, geodesic_m
-from .rtree import CLASS_KINDS, CLASS_STEP, kind_class
+from .rtree import CLASS_KINDS, CLASS_STEP, kind_class, services_mask
 
 # Spherical distances (PostGIS <->, mean radius) differ from WGS-84 geodesics by under 0.6%.
 SPHERE_SLACK = 1.0061
@@ -102,28 +102,31 @@ def _open_at(hours, moment: datetime) -> bool:
     return is_open(hours or [], moment)
 
 
-def _filters(query: NearestQuery, param: str, kinds: bool = True) -> tuple[str, dict]:
+def _filters(query: NearestQuery, param: str, kinds: bool = True,
+             entry: str | None = None) -> tuple[str, dict]:
     """SQL conditions on `f` for the filters, with `param` formatting a placeholder name;
-    without the kinds when the caller searches kind by kind. inclusive and vacancy are
-    written exactly as the class index's integer columns (migration 0005): PostgreSQL would
-    fold a boolean comparison away, and GiST takes no bare boolean as an index condition."""
+    without the kinds when the caller searches kind by kind; services and hours tested on the
+    class R*Tree's entry `entry` instead, when given. inclusive and vacancy are written exactly
+    as the class index's integer columns (migration 0005): PostgreSQL would fold a boolean
+    comparison away, and GiST takes no bare boolean as an index condition."""
     clauses, params = [], {}
-    for name, values in (("kind", query.kinds if kinds else ()), ("service", query.services)):
-        if values:
-            names = [f"{name}{i}" for i in range(len(values))]
-            params.update(zip(names, values, strict=True))
-            placeholders = ", ".join(param % n for n in names)
-            if name == "kind":
-                clauses.append(f"f.kind IN ({placeholders})")
-            else:
-                clauses.append("EXISTS (SELECT 1 FROM facility_service s WHERE s.facility_id = "
-                               f"f.id AND s.service IN ({placeholders}))")
+    if kinds and query.kinds:
+        names = [f"kind{i}" for i in range(len(query.kinds))]
+        params.update(zip(names, query.kinds, strict=True))
+        clauses.append(f"f.kind IN ({', '.join(param % n for n in names)})")
+    if query.services and entry:
+        clauses.append(f"({entry}.services & {services_mask(query.services)}) <> 0")
+    elif query.services:
+        names = [f"service{i}" for i in range(len(query.services))]
+        params.update(zip(names, query.services, strict=True))
+        clauses.append("EXISTS (SELECT 1 FROM facility_service s WHERE s.facility_id = f.id "
+                       f"AND s.service IN ({', '.join(param % n for n in names)}))")
     if query.inclusive is not None:
         clauses.append(f"CAST(f.inclusive AS integer) = {int(query.inclusive)}")
     if query.has_vacancy:
         clauses.append("CAST(f.vacancies > 0 AS integer) = 1")
     if query.open_at is not None:
-        clauses.append(slot_condition("f", slot_of(query.open_at)))
+        clauses.append(slot_condition(entry or "f", slot_of(query.open_at)))
     return "".join(f" AND {clause}" for clause in clauses), params
 
 
@@ -132,11 +135,9 @@ def _columns(query: NearestQuery) -> str:
     return f"f.id, f.lat, f.lon, f.service_radius_m, {hours}"
 
 
-def _class_ranges(query: NearestQuery) -> list[dict] | None:
-    """The class R*Tree's ranges for the query's kind, inclusive and vacancy filters (one
-    dict per run of consecutive kind values), or None when it has none of them."""
-    if not query.kinds and query.inclusive is None and not query.has_vacancy:
-        return None
+def _class_ranges(query: NearestQuery) -> list[dict]:
+    """The class R*Tree's ranges for the query's kind, inclusive and vacancy filters, one
+    dict per run of consecutive kind values."""
     values = sorted({kind_class(kind) for kind in query.kinds}) or list(
         range(len(CLASS_KINDS) + 1))
     runs, start = [], values[0]
@@ -155,19 +156,23 @@ def _class_ranges(query: NearestQuery) -> list[dict] | None:
 
 def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
     """R*Tree boxes that grow until the nearest `limit` are certain, then exact distances.
-    With kind, inclusive or vacancy filters, the class R*Tree gives only those classes'
-    facilities, so a selective search joins few rows however far its box grows."""
-    conditions, params = _filters(query, ":%s")
+
+    A filtered search reads the class R*Tree: only the entries of the classes it asks for,
+    its services and hours tested on the entry, so that only the survivors join their
+    facility row, however far the box grows."""
     box = ("r.max_lat >= :south AND r.min_lat <= :north "
            "AND r.max_lon >= :west AND r.min_lon <= :east")
-    ranges = _class_ranges(query)
-    if ranges is None:
+    if query == replace(query, kinds=(), services=(), inclusive=None, has_vacancy=False,
+                        open_at=None):
+        conditions, params = _filters(query, ":%s")
         tree, probes = "facility_rtree", [params]
     else:
-        tree, probes = "facility_class_rtree", [{**params, **run} for run in ranges]
+        conditions, params = _filters(query, ":%s", entry="r")
+        tree, probes = "facility_class_rtree", [{**params, **run} for run in _class_ranges(query)]
         box += "".join(f" AND r.max_{dim} >= :{dim}_lo AND r.min_{dim} <= :{dim}_hi"
                        for dim in ("kind", "inclusive", "vacant"))
-    # CROSS JOIN: SQLite's planner must start from the R*Tree, whatever the filters.
+    # CROSS JOIN: SQLite's planner must start from the R*Tree, whatever the filters; the
+    # conditions on the entry are tested before its facility row is read.
     sql = (f"SELECT {_columns(query)} FROM {tree} r CROSS JOIN facility f ON f.seq = r.id "
            f"WHERE {box}{conditions}")
     reach = min(query.radius_m, 1000.0)

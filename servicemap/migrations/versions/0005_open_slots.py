@@ -17,7 +17,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-from servicemap.geo.rtree import class_rtree_select
+from servicemap.geo.rtree import CLASS_TABLE, class_rtree_select, services_select
 from servicemap.weekly_slots import COLUMNS, week_masks
 
 revision = "0005"
@@ -27,16 +27,15 @@ depends_on = None
 
 
 CLASS_ROW = class_rtree_select("NEW") + ";"
-# Every column the class row is made of.
-CLASS_COLUMNS = "status, lat, lon, service_radius_m, kind, inclusive, vacancies"
+# Every facility column the class row is made of.
+CLASS_COLUMNS = ("status, lat, lon, service_radius_m, kind, inclusive, vacancies, "
+                 + ", ".join(COLUMNS))
 
 
 def upgrade() -> None:
     _open_slots()
     if op.get_bind().dialect.name == "sqlite":
-        op.execute("CREATE VIRTUAL TABLE facility_class_rtree USING rtree(id, min_lat, max_lat, "
-                   "min_lon, max_lon, min_kind, max_kind, min_inclusive, max_inclusive, "
-                   "min_vacant, max_vacant)")
+        op.execute(f"CREATE VIRTUAL TABLE {CLASS_TABLE}")
         op.execute("CREATE TRIGGER facility_class_rtree_insert AFTER INSERT ON facility BEGIN "
                    f"INSERT INTO facility_class_rtree {CLASS_ROW} END")
         op.execute(f"CREATE TRIGGER facility_class_rtree_update AFTER UPDATE OF {CLASS_COLUMNS} "
@@ -44,6 +43,12 @@ def upgrade() -> None:
                    f"INSERT INTO facility_class_rtree {CLASS_ROW} END")
         op.execute("CREATE TRIGGER facility_class_rtree_delete AFTER DELETE ON facility BEGIN "
                    "DELETE FROM facility_class_rtree WHERE id = OLD.seq; END")
+        # A facility's services are rows of their own, written after the facility's row.
+        for event, row in (("insert", "NEW"), ("delete", "OLD")):
+            op.execute(f"CREATE TRIGGER facility_class_rtree_services_{event} AFTER "
+                       f"{event.upper()} ON facility_service BEGIN UPDATE facility_class_rtree "
+                       f"SET services = {services_select(f'{row}.facility_id')} WHERE id = "
+                       f"(SELECT seq FROM facility WHERE id = {row}.facility_id); END")
         op.execute(f"INSERT INTO facility_class_rtree "
                    f"{class_rtree_select('f', 'FROM facility f')} ORDER BY 6, 8, 10, 1")
     else:
@@ -74,7 +79,7 @@ def _open_slots() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for trigger in ("insert", "update", "delete"):
+        for trigger in ("insert", "update", "delete", "services_insert", "services_delete"):
             op.execute(f"DROP TRIGGER facility_class_rtree_{trigger}")
         op.execute("DROP TABLE facility_class_rtree")
     else:
