@@ -287,3 +287,19 @@ def test_postgis_filters_are_conditions_of_the_class_index_in_distance_order(pos
     for line in conditions:
         assert "(inclusive)::integer = 1" in line and "(vacancies > 0))::integer = 1" in line
     assert plan.count("Order By: (geog <->") == 2, plan
+
+
+def test_hours_inside_a_half_hour_are_exact_to_the_minute(client, admin):
+    """The masks let through a facility whose hours start or end inside the half hour asked
+    for; the exact check must drop it when it is closed at that minute."""
+    place(client, admin, "早班", 100,
+          opening_hours=[{"days": [1], "opens": "08:10", "closes": "12:50"}])
+    place(client, admin, "夜宵", 200,
+          opening_hours=[{"days": [3], "opens": "23:40", "closes": "00:20"}])
+    monday, wednesday, thursday = "2026-11-23T", "2026-11-25T", "2026-11-26T"
+    for moment, expected in [(monday + "08:05", []), (monday + "08:10", ["早班"]),
+                             (monday + "12:49", ["早班"]), (monday + "12:50", []),
+                             (wednesday + "23:39", []), (wednesday + "23:40", ["夜宵"]),
+                             (thursday + "00:19", ["夜宵"]), (thursday + "00:20", [])]:
+        assert names(client, f"open_at={moment}") == expected, moment
+        assert names(client, f"open_at={moment}&kind=meal_point") == expected, moment
