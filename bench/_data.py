@@ -25,8 +25,27 @@ MOBILE_SHARE = 0.01  # mobile bathing services, with a service area of 3-8 km
 PROTECTED = {"servicemap_test", "servicemap_dev"}
 
 
-def generate(n: int, seed: int) -> list[dict]:
-    """n active facilities as `bulk_insert` records, uniform over the box."""
+# Weekly hours by kind (shared lists: the bulk path converts a repeated object once), and
+# the share of facilities given each; the rest publish none. For --hours only.
+DAYTIME = [{"days": [1, 2, 3, 4, 5], "opens": "08:00", "closes": "17:30"}]
+HOURS_BY_KIND = {
+    "elder_care_center": DAYTIME,
+    "elder_care_station": [{"days": [1, 2, 3, 4, 5, 6], "opens": "08:30", "closes": "17:30"}],
+    "meal_point": [{"days": [1, 2, 3, 4, 5, 6, 7], "opens": "10:30", "closes": "13:00"},
+                   {"days": [1, 2, 3, 4, 5, 6, 7], "opens": "16:30", "closes": "18:30"}],
+    "bathing_service": [{"days": [2, 4, 6], "opens": "09:00", "closes": "16:00"}],
+    "care_home": [{"days": [1, 2, 3, 4, 5, 6, 7], "opens": "00:00", "closes": "24:00"}],
+    "kindergarten": [{"days": [1, 2, 3, 4, 5], "opens": "07:30", "closes": "17:30"}],
+    "nursery": [{"days": [1, 2, 3, 4, 5], "opens": "07:45", "closes": "18:15"}],
+}
+NIGHTS = [{"days": [5, 6], "opens": "20:00", "closes": "02:00"}]  # past midnight
+HOURS_SHARE, NIGHTS_SHARE = 0.85, 0.03
+
+
+def generate(n: int, seed: int, hours: bool = False) -> list[dict]:
+    """n active facilities as `bulk_insert` records, uniform over the box; with `hours`,
+    opening hours by kind (HOURS_BY_KIND) from a generator of their own, so every other
+    field is the same either way."""
     rng = np.random.default_rng(seed)
     lat = rng.uniform(*LAT, n)
     lon = rng.uniform(*LON, n)
@@ -59,6 +78,13 @@ def generate(n: int, seed: int) -> list[dict]:
             "services": services,
             "status": "active",
         })
+    if hours:
+        draw = np.random.default_rng(seed + 2).random(n)
+        for record, share in zip(records, draw.tolist(), strict=True):
+            if share < NIGHTS_SHARE:
+                record["opening_hours"] = NIGHTS
+            elif share < HOURS_SHARE:
+                record["opening_hours"] = HOURS_BY_KIND[record["kind"]]
     return records
 
 

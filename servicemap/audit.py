@@ -11,6 +11,7 @@ from datetime import datetime
 from flask import g, has_request_context
 from sqlalchemy import func, insert, select
 
+from . import weekly_slots
 from .extensions import db
 from .hours import SHANGHAI
 from .models import AuditEntry, Facility, utcnow
@@ -32,8 +33,10 @@ def current_actor() -> str:
     return str(key.id) if key is not None else CLI_ACTOR
 
 
-# The stored facility, column by column (seq is the spatial index's key, not the facility's).
-SNAPSHOT_COLUMNS = tuple(c.name for c in Facility.__table__.columns if c.name != "seq")
+# The stored facility, column by column, less what the search derives: seq (the spatial
+# index's key) and the open_slots masks (opening_hours as bits).
+SNAPSHOT_COLUMNS = tuple(c.name for c in Facility.__table__.columns
+                         if c.name != "seq" and c.name not in weekly_slots.COLUMNS)
 # What every write moves, so no part of whether it changed anything.
 BOOKKEEPING = ("updated_at", "version")
 

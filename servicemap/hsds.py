@@ -26,16 +26,44 @@ from .vocabulary import KINDS, OWNERSHIP, SERVICES, STATUSES
 VERSION = "3.0"
 PROFILE = "https://openreferral.org/specification/3.0/"  # no profile of our own: the default
 
-# Ids. The service is the facility and keeps its id. Every other object's id is
+# Ids. The service is the facility and keeps its id. An organization's and a service at
+# location's id must lead back to the facility in one indexed lookup (they are fetched by id),
+# so they are reversible: the facility's UUID XOR a fixed mask of its type,
+#   mask = uuid5(uuid5(NAMESPACE_URL, "urn:servicemap:hsds"), "<object type>") with the version
+#          and variant bits cleared,
+# which keeps the facility id's version and variant (a uuid4 gives a uuid4) and is its own
+# inverse. (Until issue 10 they were uuid5 like the others, found by hashing every facility id;
+# storing those would have meant every write path, the bulk loader's COPY included, filling
+# them.) Every other object's id is
 #   uuid5(namespace, "<facility id>" or "<facility id>/<part>")
 # with namespace = uuid5(uuid5(NAMESPACE_URL, "urn:servicemap:hsds"), "<object type>"), e.g.
-# "organization"; taxonomy terms use uuid5(TERM, "<slug>"), the taxonomy uuid5(TAXONOMY,
+# "location"; taxonomy terms use uuid5(TERM, "<slug>"), the taxonomy uuid5(TAXONOMY,
 # "servicemap"). The same facility gives the same ids in every request, process and release.
 HSDS_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:servicemap:hsds")
-ORGANIZATION, LOCATION, SERVICE_AT_LOCATION, ADDRESS, PHONE, SCHEDULE, ATTRIBUTE, LANGUAGE, \
-    SERVICE_AREA, TERM, TAXONOMY = (uuid.uuid5(HSDS_NAMESPACE, name) for name in (
-        "organization", "location", "service_at_location", "address", "phone", "schedule",
-        "attribute", "language", "service_area", "taxonomy_term", "taxonomy"))
+LOCATION, ADDRESS, PHONE, SCHEDULE, ATTRIBUTE, LANGUAGE, SERVICE_AREA, TERM, TAXONOMY = (
+    uuid.uuid5(HSDS_NAMESPACE, name) for name in (
+        "location", "address", "phone", "schedule", "attribute", "language", "service_area",
+        "taxonomy_term", "taxonomy"))
+VERSION_AND_VARIANT = (0xF << 76) | (0x3 << 62)  # bits 48-51 and 64-65 of the UUID, from the left
+
+
+@dataclass(frozen=True)
+class Reversible:
+    """An object type whose id is the facility's id XOR `mask`: it maps back without a search."""
+
+    mask: int
+
+    @classmethod
+    def named(cls, name: str) -> Reversible:
+        return cls(uuid.uuid5(HSDS_NAMESPACE, name).int & ~VERSION_AND_VARIANT)
+
+    def flip(self, key: uuid.UUID) -> uuid.UUID:
+        """The derived id of a facility id, and the facility id of a derived id."""
+        return uuid.UUID(int=key.int ^ self.mask)
+
+
+ORGANIZATION = Reversible.named("organization")
+SERVICE_AT_LOCATION = Reversible.named("service_at_location")
 
 PUBLISHED = [status for status in STATUSES if status != "draft"]  # HSDS has no drafts
 HSDS_STATUS = {"active": "active", "inactive": "inactive",
@@ -47,8 +75,10 @@ APPROXIMATE = {"street": "坐标为所在街道的大致位置 (approximate: str
                "district": "坐标为所在区县的中心点 (approximate: district centre)"}
 
 
-def derived_id(namespace: uuid.UUID, facility_id: uuid.UUID, *parts) -> str:
+def derived_id(namespace: uuid.UUID | Reversible, facility_id: uuid.UUID, *parts) -> str:
     """The id of an object derived from a facility (see the comment on the namespaces)."""
+    if isinstance(namespace, Reversible):
+        return str(namespace.flip(facility_id))
     return str(uuid.uuid5(namespace, "/".join([str(facility_id), *map(str, parts)])))
 
 
@@ -289,19 +319,14 @@ def published_facility(facility_id: str | uuid.UUID | None) -> Facility | None:
     return facility if facility is not None and facility.status in PUBLISHED else None
 
 
-def facility_for(derived: str, namespace: uuid.UUID) -> Facility | None:
-    """The published facility an organization or service_at_location id was derived from.
-
-    uuid5 is one-way, so this hashes every facility id: about 50 ms per 20,000 facilities.
-    """
+def facility_for(derived: str, kind: Reversible) -> Facility | None:
+    """The published facility an organization or service_at_location id was derived from:
+    the id flipped back, then one lookup by the facility's unique id."""
     try:
         wanted = uuid.UUID(derived)
     except ValueError:
         return None
-    ids = db.session.scalars(select(Facility.id).execution_options(yield_per=10_000))
-    found = next((key for key in ids if uuid.uuid5(namespace, str(key)) == wanted), None)
-    ids.close()
-    return published_facility(found)
+    return published_facility(kind.flip(wanted))
 
 
 def find_facilities(page_number: int, per_page: int, *, search: str | None = None,
@@ -325,19 +350,28 @@ def find_facilities(page_number: int, per_page: int, *, search: str | None = Non
         rows = db.session.scalars(
             query.order_by(Facility.name, Facility.id).offset(start).limit(per_page)).all()
         return list(rows), total
-    ranked = _nearest_ids(query, near, term)
+    narrowed = bool(search) or facility_id is not None or modified_after is not None
+    ranked = _nearest_ids(query if narrowed else None, near, term)
     chosen = ranked[start:start + per_page]
     rows = {f.id: f for f in db.session.scalars(select(Facility).where(Facility.id.in_(chosen)))}
     return [rows[key] for key in chosen], len(ranked)
 
 
+# Every hit in range is needed for `total_items`. The radius (at most 50 km) bounds them and
+# the spatial index finds them, so the search's limit is one no answer reaches, not a count of
+# the registry.
+IN_RANGE = 2**31 - 3
+
+
 def _nearest_ids(query, near: NearestQuery, term: Term | None) -> list[uuid.UUID]:
-    # Every hit in range is needed for `total_items`, so the limit is the registry's size.
-    everything = db.session.scalar(select(func.count()).select_from(Facility))
-    near = replace(near, limit=max(1, everything),
+    """The ids in range, nearest first, that also pass `query` (None: nothing beyond what the
+    spatial search filters itself: its hits are active, so published, and of the term)."""
+    near = replace(near, limit=IN_RANGE,
                    kinds=(term.code,) if term and term.group == "kind" else (),
                    services=(term.code,) if term and term.group == "service" else ())
     hits = [hit.id for hit in nearest(db.session.connection(), near)]
+    if query is None:
+        return hits
     passing: set[uuid.UUID] = set()
     for start in range(0, len(hits), 1000):  # well under every driver's bound-parameter limit
         passing.update(db.session.scalars(query.with_only_columns(Facility.id).where(

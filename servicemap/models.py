@@ -15,9 +15,11 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from . import weekly_slots
 from .hours import default_holiday_rule
 from .vocabulary import ordered_services
 
@@ -83,6 +85,21 @@ class Facility(Base):
     location_source: Mapped[str | None] = mapped_column(String(64))
     phone: Mapped[str | None] = mapped_column(String(50))
     opening_hours: Mapped[list] = mapped_column(JSON, default=list)
+    # opening_hours as half-hour bitmasks per weekday, for SQL filters (weekly_slots.py).
+    open_slots_1: Mapped[int] = mapped_column(
+        BigInteger, default=weekly_slots.column_default("open_slots_1"), server_default="0")
+    open_slots_2: Mapped[int] = mapped_column(
+        BigInteger, default=weekly_slots.column_default("open_slots_2"), server_default="0")
+    open_slots_3: Mapped[int] = mapped_column(
+        BigInteger, default=weekly_slots.column_default("open_slots_3"), server_default="0")
+    open_slots_4: Mapped[int] = mapped_column(
+        BigInteger, default=weekly_slots.column_default("open_slots_4"), server_default="0")
+    open_slots_5: Mapped[int] = mapped_column(
+        BigInteger, default=weekly_slots.column_default("open_slots_5"), server_default="0")
+    open_slots_6: Mapped[int] = mapped_column(
+        BigInteger, default=weekly_slots.column_default("open_slots_6"), server_default="0")
+    open_slots_7: Mapped[int] = mapped_column(
+        BigInteger, default=weekly_slots.column_default("open_slots_7"), server_default="0")
     capacity: Mapped[int | None]
     vacancies: Mapped[int | None]
     age_months_min: Mapped[int | None]
@@ -125,6 +142,12 @@ class Facility(Base):
     def etag(self) -> str:
         """The entity tag (unquoted): changes with every committed update."""
         return f"{self.id.hex}-{self.version}"
+
+
+@event.listens_for(Facility, "before_update")
+def _refresh_open_slots(_mapper, _connection, facility: Facility) -> None:
+    # Inserts take the masks from the column defaults; an update must recompute them.
+    weekly_slots.refresh(facility)
 
 
 class FacilityService(Base):

@@ -118,11 +118,6 @@ def configure_logging(level: str) -> None:
         logging.getLogger("werkzeug").addFilter(_no_dev_server_query_strings)
 
 
-def current_request_id() -> str | None:
-    """The id of the request being served (the client's X-Request-ID or a new one)."""
-    return g.get("request_id") if has_request_context() else None
-
-
 def init_observability(app: Flask) -> None:
     """Register the request hooks; call before anything that may refuse a request."""
     app.before_request(_start_request)

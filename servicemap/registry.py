@@ -19,12 +19,13 @@ from .domain_errors import Conflict, Invalid, NotFound, Unavailable
 from .extensions import db
 from .geo.coordsys import from_wgs84, to_wgs84
 from .geo.gazetteer import BoundariesUnavailable, district_readings, districts_at
-from .geo.rtree import rtree_select
+from .geo.rtree import class_rtree_select, rtree_select
 from .holidays import current_calendar
 from .hours import default_holiday_rule, opening_state
 from .locating import locate
 from .models import Facility, FacilityService, GeocodePending, utcnow
 from .vocabulary import ordered_services
+from .weekly_slots import week_masks
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -351,7 +352,8 @@ def bulk_insert(connection, records, batch_size: int = 20_000) -> int:
     Each record holds model column names with WGS-84 `lat`/`lon` and a `services` list, and
     is trusted to be validated already. Rows go to the driver as they are (executemany on
     SQLite, COPY on PostgreSQL) after the column types' own conversions, skipping per-row ORM
-    work; spatial indexes follow by the database's triggers and generated columns.
+    work; spatial indexes follow by the database's triggers and generated columns, the
+    opening hours' slot masks (weekly_slots.py) are computed here.
     """
     if connection.dialect.name == "postgresql":
         return _bulk_rows(connection, _copy_rows, records, batch_size)
@@ -364,6 +366,7 @@ def _bulk_rows(connection, write, records, batch_size: int) -> int:
     facilities, services = [], []
     for record in records:
         record = {**BULK_DEFAULTS, "created_at": now, "updated_at": now, **record}
+        record.update(week_masks(record["opening_hours"]))  # derived: never taken as given
         if record.get("id") is None:
             record["id"] = uuid.uuid4()
         if record["holiday_rule"] is None:
@@ -378,21 +381,29 @@ def _bulk_rows(connection, write, records, batch_size: int) -> int:
 
 @contextmanager
 def rtree_filled_afterwards(connection):
-    """Within this transaction, index new rows in one statement instead of a trigger per row.
+    """Within this transaction, index new rows in one statement per R*Tree instead of a trigger
+    per row (the class R*Tree in class order, so that its nodes start out one class each, and
+    once the services are written).
 
-    The insert trigger is dropped and re-created as it was; SQLite's DDL is transactional and
-    the transaction holds the only write lock, so no other writer can slip past the index.
+    The insert triggers are dropped and re-created as they were; SQLite's DDL is transactional
+    and the transaction holds the only write lock, so no other writer can slip past the index.
     """
-    trigger = connection.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'facility_rtree_insert'"
-    ).scalar_one()
+    triggers = dict(connection.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+        "('facility_rtree_insert', 'facility_class_rtree_insert', "
+        "'facility_class_rtree_services_insert')").all())
     first = connection.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM facility").scalar_one()
-    connection.exec_driver_sql("DROP TRIGGER facility_rtree_insert")
+    for name in triggers:
+        connection.exec_driver_sql(f"DROP TRIGGER {name}")
     yield
     connection.exec_driver_sql(
         f"INSERT INTO facility_rtree {rtree_select('f', 'FROM facility f')} AND f.seq > ?",
         (first,))
-    connection.exec_driver_sql(trigger)
+    connection.exec_driver_sql(
+        f"INSERT INTO facility_class_rtree {class_rtree_select('f', 'FROM facility f')} "
+        "AND f.seq > ? ORDER BY 6, 8, 10, 1", (first,))
+    for sql in triggers.values():
+        connection.exec_driver_sql(sql)
 
 
 BULK_DEFAULTS = {name: None for name in (

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from servicemap import create_app
+from servicemap.config import Config
 from servicemap.extensions import db
 from servicemap.models import ApiKey
 
-from .test_errors import assert_problem
-from .test_facilities import create, meal_point
+from .conftest import CSV_ZH, assert_problem, create, meal_point, post
 
 # A district outside the editors' 500109 with a point inside it (解放碑, 渝中区).
 IN_YUZHONG = {"district": "500103", "location": {"lat": 29.5572, "lon": 106.5773}}
@@ -91,3 +92,82 @@ def test_a_revoked_key_stops_working(runner, client):
     assert_problem(client.post("/api/v1/facilities", json=meal_point(name="二"), headers=headers),
                    401)
     assert "revoked" in runner.invoke(args=["keys", "list"]).stdout
+
+
+# Keys: rotation, and revocation seen by every worker.
+
+def test_keys_rotate_revokes_the_old_key_and_prints_a_like_new_one(runner, client, app):
+    created = runner.invoke(args=["keys", "create", "--role", "editor", "--district", "500109",
+                                  "--name", "北碚民政"])
+    old = {"Authorization": f"Bearer {created.stdout.strip()}"}
+    assert client.post("/api/v1/facilities", json=meal_point(), headers=old).status_code == 201
+    result = runner.invoke(args=["keys", "rotate", created.stdout.strip()[:12]])
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip()
+    assert len(result.stdout.strip().splitlines()) == 1 and secret.startswith("smk_")
+    new = {"Authorization": f"Bearer {secret}"}
+    assert_problem(client.post("/api/v1/facilities", json=meal_point(name="二"), headers=old),
+                   401)
+    assert client.post("/api/v1/facilities", json=meal_point(name="二"),
+                       headers=new).status_code == 201
+    in_yuzhong = meal_point(name="三", district="500103",
+                            location={"lat": 29.5572, "lon": 106.5773})
+    assert_problem(client.post("/api/v1/facilities", json=in_yuzhong, headers=new), 403)
+    with app.app_context():
+        keys = db.session.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()
+        assert [(k.role, k.districts, k.name) for k in keys] == [
+            ("editor", ["500109"], "北碚民政")] * 2
+        assert keys[0].revoked_at is not None and keys[1].revoked_at is None
+        old_id = str(keys[0].id)
+    again = runner.invoke(args=["keys", "rotate", old_id])
+    assert again.exit_code != 0 and "revoked" in again.output
+    assert runner.invoke(args=["keys", "rotate", "smk_nothing"]).exit_code != 0
+
+
+def test_a_key_revoked_in_one_app_is_refused_at_once_by_another(runner, app, database_url,
+                                                                tmp_path):
+    other = create_app(Config(database_url=database_url, auto_init=False, testing=True,
+                              instance_dir=tmp_path / "other"))
+    try:
+        secret = runner.invoke(args=["keys", "create", "--role", "admin"]).stdout.strip()
+        headers = {"Authorization": f"Bearer {secret}"}
+        client = other.test_client()
+        assert client.post("/api/v1/facilities", json=meal_point(),
+                           headers=headers).status_code == 201
+        assert runner.invoke(args=["keys", "revoke", secret[:12]]).exit_code == 0
+        assert_problem(client.post("/api/v1/facilities", json=meal_point(name="二"),
+                                   headers=headers), 401)
+    finally:
+        other.extensions["servicemap.db"].kw["bind"].dispose()
+
+
+# Editors stay inside their districts when the district is derived, not given.
+
+YUZHONG = {"lat": 29.5572, "lon": 106.5773}  # 解放碑, 渝中区 500103
+
+
+def test_an_editor_cannot_move_a_facility_into_another_district_by_its_location(client,
+                                                                               make_key):
+    editor = make_key("editor", ("500109",))
+    created = create(client, editor)
+    url = f"/api/v1/facilities/{created['id']}"
+    response = client.patch(url, json={"district": None, "location": YUZHONG}, headers=editor)
+    assert_problem(response, 403)
+    assert client.get(url).json == created
+
+
+def test_an_editor_cannot_create_where_the_location_says_another_district(client, make_key,
+                                                                          admin):
+    editor = make_key("editor", ("500109",))
+    body = meal_point(location=YUZHONG)
+    del body["district"]
+    assert_problem(client.post("/api/v1/facilities", json=body, headers=editor), 403)
+    assert client.get("/api/v1/facilities").json["total"] == 0
+    assert client.get("/api/v1/audit", headers=admin).json["total"] == 0
+
+
+def test_an_editor_may_not_import_even_a_dry_run(client, make_key, admin):
+    editor = make_key("editor", ("500109",))
+    assert_problem(post(client, editor, CSV_ZH.encode(), "text/csv", "dry_run=true"), 403)
+    assert client.get("/api/v1/facilities").json["total"] == 0
+    assert client.get("/api/v1/audit", headers=admin).json["total"] == 0

@@ -9,10 +9,7 @@ import pytest
 
 from servicemap import hours
 
-from .test_errors import assert_problem
-from .test_facilities import create, meal_point
-from .test_imports import post
-from .test_nearest import NEAREST, ORIGIN, north_of
+from .conftest import NEAREST, ORIGIN, assert_problem, create, meal_point, north_of, post
 
 WEEKDAYS = [{"days": [1, 2, 3, 4, 5], "opens": "08:00", "closes": "17:30"}]
 ALWAYS = [{"days": [1, 2, 3, 4, 5, 6, 7], "opens": "00:00", "closes": "24:00"}]
@@ -123,6 +120,24 @@ def test_nearest_open_at_follows_the_calendar(client, admin, moment, expected):
     response = nearest(client, f"open_at={moment.replace('+', '%2B')}")
     assert [i["name"] for i in response.json["items"]] == expected
     assert response.json["holiday_data"] == "available"
+
+
+FRIDAY_NIGHTS = [{"days": [5], "opens": "20:00", "closes": "02:00"}]
+
+
+@pytest.mark.parametrize("moment, expected", [
+    ("2026-10-11T01:00", ["夜班"]),   # the make-up Saturday works Friday's night into Sunday
+    ("2026-10-03T01:00", ["按周"]),   # a holiday Saturday: only the weekly rule kept Friday's
+    ("2026-10-02T21:00", ["按周"]),   # a holiday Friday night: the closed rule opens no shift
+    ("2026-10-09T21:00", ["夜班", "按周"]),
+])
+def test_nearest_open_at_finds_night_shifts_spilling_past_a_calendar_day(
+        client, admin, moment, expected):
+    # SQL picks candidates by the weekday whose hours apply today or spill from yesterday:
+    # on and after a make-up day that is not the calendar's weekday.
+    facility(client, admin, "夜班", 100, opening_hours=FRIDAY_NIGHTS)
+    facility(client, admin, "按周", 200, opening_hours=FRIDAY_NIGHTS, holiday_rule="weekly")
+    assert [i["name"] for i in nearest(client, f"open_at={moment}").json["items"]] == expected
 
 
 def test_nearest_open_now_uses_the_same_rule(client, admin, clock):

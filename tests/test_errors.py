@@ -4,22 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .test_facilities import meal_point
-
-
-def assert_problem(response, status: int, field: str | None = None) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.json
-    assert {"type", "title", "status", "detail"} <= body.keys()
-    assert body["status"] == status
-    if field is not None:
-        assert field in body["errors"], body
-    return body
-
-
-def total(client) -> int:
-    return client.get("/api/v1/facilities").json["total"]
+from .conftest import assert_problem, meal_point, total
 
 
 def test_malformed_json_is_400(client, admin):

@@ -4,32 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-
-def meal_point(**overrides) -> dict:
-    body = {
-        "name": "北碚区天生街道老年食堂",
-        "name_en": "Tiansheng Street Elder Canteen",
-        "kind": "meal_point",
-        "services": ["meals", "meal_delivery"],
-        "ownership": "community",
-        "inclusive": True,
-        "address": "重庆市北碚区天生街道天生路100号",
-        "district": "500109",
-        "street": "天生街道",
-        "location": {"lat": 29.8257, "lon": 106.4370},
-        "phone": "023-68200000",
-        "opening_hours": [{"days": [1, 2, 3, 4, 5], "opens": "10:30", "closes": "13:00"}],
-        "capacity": 40,
-        "vacancies": 3,
-    }
-    body.update(overrides)
-    return body
-
-
-def create(client, headers, **overrides) -> dict:
-    response = client.post("/api/v1/facilities", json=meal_point(**overrides), headers=headers)
-    assert response.status_code == 201, response.json
-    return response.json
+from .conftest import create, meal_point
 
 
 def test_create_returns_201_with_location_etag_and_the_facility(client, admin):

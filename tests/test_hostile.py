@@ -7,10 +7,8 @@ import json
 
 import pytest
 
-from .test_errors import assert_problem, total
-from .test_facilities import create, meal_point
-from .test_imports import HEADER_ZH, ROWS_ZH
-from .test_imports import post as post_import
+from .conftest import HEADER_ZH, ROWS_ZH, assert_problem, create, meal_point, total
+from .conftest import post as post_import
 
 NEAREST = "/api/v1/facilities/nearest?lat=29.8257&lon=106.4370"
 

@@ -1,9 +1,9 @@
 """/api/v1/hsds: the registry as HSDS 3.0, every body checked against the Open Referral schemas.
 
-The schemas are the copies in shared/hsds-3.0 (beside this repository). The HSDA OpenAPI
-document there refers to the compiled schemas by their raw GitHub URLs; a referencing.Registry
-maps those URLs to the local files, so page bodies are checked against the HSDA page schema of
-their path and nothing is fetched from the network.
+The schemas are the copies in tests/hsds-3.0 (its README: source commit, licence). The HSDA
+OpenAPI document there refers to the compiled schemas by their raw GitHub URLs; a
+referencing.Registry maps those URLs to the local files, so page bodies are checked against
+the HSDA page schema of their path and nothing is fetched from the network.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from .test_facilities import create
+from .conftest import create
 
-HSDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "hsds-3.0"
+HSDS_DIR = Path(__file__).resolve().parent / "hsds-3.0"
 SPEC = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/"
 HSDA = "urn:servicemap:test:hsda-openapi"  # where the registry keeps HSDA's openapi.json
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:servicemap:hsds")
@@ -55,7 +55,7 @@ ROUTES = [
 @cache
 def _registry() -> Registry:
     if not HSDS_DIR.is_dir():
-        pytest.fail(f"The HSDS 3.0 schemas are expected in {HSDS_DIR} (shared/ beside the repo)")
+        pytest.fail(f"The HSDS 3.0 schemas are expected in {HSDS_DIR}")
     resources = {}
     for path in (HSDS_DIR / "schema").glob("*.json"):
         resources[SPEC + "compiled/" + path.name] = json.loads(path.read_text("utf-8"))
@@ -317,7 +317,14 @@ def test_ages_mobile_service_area_and_unlocated_facilities_are_valid(client, adm
     assert "addresses" not in body["service_at_locations"][0]["location"]
 
 
-def test_derived_ids_are_uuid5_of_the_facility_id_and_stable(client, admin):
+def reversed_id(kind: str, facility_id: str) -> str:
+    """The documented rule: the facility id XOR uuid5(NAMESPACE, kind) without the version
+    and variant bits."""
+    mask = uuid.uuid5(NAMESPACE, kind).int & ~((0xF << 76) | (0x3 << 62))
+    return str(uuid.UUID(int=uuid.UUID(facility_id).int ^ mask))
+
+
+def test_derived_ids_follow_the_documented_rules_and_are_stable(client, admin):
     facility = create(client, admin)
     first = hsds(client, f"/services/{facility['id']}").json
     assert hsds(client, f"/services/{facility['id']}").json == first
@@ -327,13 +334,26 @@ def test_derived_ids_are_uuid5_of_the_facility_id_and_stable(client, admin):
         return str(uuid.uuid5(uuid.uuid5(NAMESPACE, kind), facility["id"]))
 
     location = first["service_at_locations"][0]["location"]
-    assert first["organization_id"] == derived("organization")
-    assert first["service_at_locations"][0]["id"] == derived("service_at_location")
+    assert first["organization_id"] == reversed_id("organization", facility["id"])
+    assert first["service_at_locations"][0]["id"] == reversed_id("service_at_location",
+                                                                  facility["id"])
     assert location["id"] == derived("location")
     assert location["addresses"][0]["id"] == derived("address")
     assert first["phones"][0]["id"] == derived("phone")
     meals = uuid.uuid5(uuid.uuid5(NAMESPACE, "taxonomy_term"), "meals")
     assert str(meals) in [a["taxonomy_term_id"] for a in first["attributes"]]
+
+
+def test_reversible_ids_keep_the_facility_ids_version_and_differ_by_type(client, admin):
+    facility = create(client, admin)
+    organization_id = hsds(client, f"/services/{facility['id']}").json["organization_id"]
+    saloc_id = hsds(client, "/service_at_locations").json["contents"][0]["id"]
+    ids = {uuid.UUID(x) for x in (facility["id"], organization_id, saloc_id)}
+    assert len(ids) == 3 and {(key.version, key.variant) for key in ids} == {
+        (4, uuid.RFC_4122)}
+    assert hsds(client, f"/organizations/{organization_id}").json["id"] == organization_id
+    hsds(client, f"/organizations/{saloc_id}", 404)  # each type flips with its own mask
+    hsds(client, f"/service_at_locations/{organization_id}", 404)
 
 
 def test_organizations_list_and_one_organization(client, admin):
@@ -382,8 +402,8 @@ def test_unknown_and_malformed_ids_are_404_problems(client, path):
 def test_drafts_are_not_published_under_any_id(client, admin):
     draft = create(client, admin, status="draft")
     hsds(client, f"/services/{draft['id']}", 404)
-    organization = str(uuid.uuid5(uuid.uuid5(NAMESPACE, "organization"), draft["id"]))
-    hsds(client, f"/organizations/{organization}", 404)
+    hsds(client, f"/organizations/{reversed_id('organization', draft['id'])}", 404)
+    hsds(client, f"/service_at_locations/{reversed_id('service_at_location', draft['id'])}", 404)
 
 
 def test_openapi_document_describes_the_hsds_endpoints(client):

@@ -11,28 +11,7 @@ from openpyxl import Workbook
 from servicemap.geo.coordsys import from_wgs84
 from servicemap.importing.readers import XLSX
 
-from .test_errors import assert_problem
-
-HEADER_ZH = ("外部编号,名称,类型,服务,性质,普惠,地址,区县代码,街道,纬度,经度,电话,"
-             "开放时间,容量,空余\n")
-ROWS_ZH = [
-    "BB-1,北碚区天生街道老年食堂,助餐点,助餐;送餐上门,社区,是,重庆市北碚区天生路1号,500109,"
-    "天生街道,29.8257,106.4370,023-68200001,1-5 10:30-13:00; 1-5 16:30-18:30,40,3\n",
-    "BB-2,北碚区朝阳街道养老服务站,社区养老服务站,日间照料、助洁,公办,否,重庆市北碚区中山路2号,"
-    "500109,朝阳街道,29.8290,106.4330,,周一至周五 08:00-17:30,20,0\n",
-    "YZ-1,渝中区解放碑普惠幼儿园,普惠性幼儿园,学前教育,民办,是,重庆市渝中区民族路3号,500103,"
-    "解放碑街道,29.5572,106.5773,,1-5 07:30-17:30,300,12\n",
-]
-CSV_ZH = HEADER_ZH + "".join(ROWS_ZH)
-
-
-def post(client, headers, body: bytes, content_type: str, query: str = ""):
-    return client.post(f"/api/v1/imports?{query}", data=body, content_type=content_type,
-                       headers=headers)
-
-
-def total(client) -> int:
-    return client.get("/api/v1/facilities").json["total"]
+from .conftest import CSV_ZH, HEADER_ZH, ROWS_ZH, assert_problem, post, total
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
@@ -194,7 +173,7 @@ def test_import_size_and_row_limits(client, admin, app):
 
 
 def test_csv_export_has_a_bom_and_round_trips_unchanged(client, admin, runner):
-    runner.invoke(args=["seed"])
+    assert runner.invoke(args=["seed"]).exit_code == 0
     post(client, admin, CSV_ZH.encode("gbk"), "text/csv")
     exported = client.get("/api/v1/exports/facilities.csv")
     assert exported.mimetype == "text/csv" and exported.data.startswith(b"\xef\xbb\xbf")
@@ -205,7 +184,7 @@ def test_csv_export_has_a_bom_and_round_trips_unchanged(client, admin, runner):
 
 
 def test_geojson_export_round_trips_unchanged(client, admin, runner):
-    runner.invoke(args=["seed"])
+    assert runner.invoke(args=["seed"]).exit_code == 0
     exported = client.get("/api/v1/exports/facilities.geojson")
     assert exported.mimetype == "application/geo+json"
     collection = exported.json
@@ -213,7 +192,7 @@ def test_geojson_export_round_trips_unchanged(client, admin, runner):
     assert len(collection["features"]) == total(client)
     report = post(client, admin, exported.data, "application/geo+json").json
     assert report["invalid"] == []
-    assert (report["created"], report["updated"]) == (0, 0)
+    assert (report["created"], report["updated"], report["unchanged"]) == (0, 0, total(client))
 
 
 def test_import_command_reports_and_writes_all_or_nothing(runner, client, tmp_path):

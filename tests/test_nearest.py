@@ -7,17 +7,7 @@ from geopy.distance import geodesic
 
 from servicemap.geo.coordsys import from_wgs84
 
-from .test_errors import assert_problem
-from .test_facilities import create
-
-ORIGIN = (29.8257, 106.4370)  # 北碚区朝阳街道
-NEAREST = "/api/v1/facilities/nearest"
-
-
-def north_of(metres: float) -> dict:
-    """A location `metres` due north of ORIGIN (WGS-84)."""
-    point = geodesic(meters=metres).destination(ORIGIN, 0)
-    return {"lat": point.latitude, "lon": point.longitude}
+from .conftest import NEAREST, ORIGIN, assert_problem, create, north_of
 
 
 def place(client, headers, name: str, metres: float, **fields) -> str:

@@ -22,7 +22,11 @@ from servicemap.vocabulary import KINDS, SERVICES
 CENTRE = (29.7, 106.5)
 CALENDAR = load_calendar(None)  # the package's 2026: the shipped table adds no 2026 dates
 HOURS = [[], [{"days": [1, 2, 3, 4, 5], "opens": "08:00", "closes": "17:30"}],
-         [{"days": [5, 6], "opens": "20:00", "closes": "02:00"}]]
+         [{"days": [5, 6], "opens": "20:00", "closes": "02:00"}],
+         [{"days": [1, 2, 3, 4, 5, 6, 7], "opens": "00:00", "closes": "24:00"}],
+         # Inside half hours: SQL's slot masks let them through, the exact check decides.
+         [{"days": [1, 7], "opens": "08:10", "closes": "12:50"},
+          {"days": [3], "opens": "23:40", "closes": "00:20"}]]
 
 CLOSURE = [{"from": "2026-10-09", "to": "2026-10-09", "reason": "盘点"}]
 
@@ -58,7 +62,13 @@ query = st.fixed_dictionaries({
     "open_at": st.none() | st.none() | st.integers(0, 7 * 24 - 1).map(
         lambda h: datetime(2026, 11, 23) + timedelta(hours=h, minutes=30))
     | st.integers(0, 12 * 24 - 1).map(
-        lambda h: datetime(2026, 9, 30) + timedelta(hours=h, minutes=30)),
+        lambda h: datetime(2026, 9, 30) + timedelta(hours=h, minutes=30))
+    | st.integers(0, 7 * 24 * 12 - 1).map(
+        lambda m: datetime(2026, 11, 23) + timedelta(minutes=5 * m))
+    # Minutes around the boundaries inside half hours (Monday 2026-11-23 is day 0).
+    | st.sampled_from([(0, 8, 5), (0, 8, 10), (0, 12, 49), (0, 12, 50), (6, 8, 9), (2, 23, 39),
+                       (2, 23, 45), (3, 0, 19), (3, 0, 20)]).map(
+        lambda dhm: datetime(2026, 11, 23 + dhm[0], dhm[1], dhm[2])),
 })
 
 

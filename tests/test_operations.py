@@ -23,7 +23,7 @@ from servicemap.config import Config
 from servicemap.database import make_engine
 from servicemap.observability import JsonFormatter, watch_pool
 
-from .test_errors import assert_problem
+from .conftest import assert_problem
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 NEAREST = "/api/v1/facilities/nearest?lat=29.8257&lon=106.4370"

@@ -11,7 +11,7 @@ def test_first_run_creates_and_seeds_the_embedded_database(tmp_path):
     assert (tmp_path / "servicemap.sqlite3").is_file()
     client = app.test_client()
     body = client.get("/api/v1/facilities?kind=meal_point&district=500109").json
-    assert body["total"] >= 8
+    assert body["total"] == 11  # seeds/facilities.csv: 11 meal points in 北碚区, all active
     assert all(item["district"]["name"] == "北碚区" for item in body["items"])
     # A second start finds data and loads nothing again.
     again = create_app(Config(instance_dir=tmp_path, testing=True)).test_client()
@@ -22,8 +22,8 @@ def test_first_run_creates_and_seeds_the_embedded_database(tmp_path):
 def test_seed_is_idempotent(runner, client):
     first = runner.invoke(args=["seed"])
     assert first.exit_code == 0, first.output
-    created = int(first.output.split()[1].rstrip(","))
-    assert created >= 60
+    assert first.output.strip() == "created 91, updated 0, unchanged 0"  # the file's rows
+    created = 91
     total = client.get("/api/v1/facilities").json["total"]
     second = runner.invoke(args=["seed"])
     assert second.output.strip() == f"created 0, updated 0, unchanged {created}"
@@ -31,17 +31,18 @@ def test_seed_is_idempotent(runner, client):
 
 
 def test_seed_restores_edited_sample_rows(runner, client, admin):
-    runner.invoke(args=["seed"])
+    assert runner.invoke(args=["seed"]).exit_code == 0
     item = client.get("/api/v1/facilities?q=食堂&per_page=1").json["items"][0]
     url = f"/api/v1/facilities/{item['id']}"
     client.patch(url, json={"name": "改过的名字"}, headers=admin)
     result = runner.invoke(args=["seed"])
-    assert "updated 1," in result.output
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "created 0, updated 1, unchanged 90"
     assert client.get(url).json["name"] == item["name"]
 
 
 def test_seed_covers_every_kind_in_every_sample_district(runner, client):
-    runner.invoke(args=["seed"])
+    assert runner.invoke(args=["seed"]).exit_code == 0
     for district in ("500109", "500103", "500106"):
         for kind in ("elder_care_center", "elder_care_station", "meal_point", "bathing_service",
                      "care_home", "kindergarten", "nursery"):
@@ -76,7 +77,7 @@ def test_backup_copies_the_embedded_database_while_it_serves(runner, client, app
         result = runner.invoke(args=["backup", str(tmp_path / "b.sqlite3")])
         assert result.exit_code != 0 and "pg_dump" in result.output
         return
-    runner.invoke(args=["seed"])
+    assert runner.invoke(args=["seed"]).exit_code == 0
     target = tmp_path / "copy" / "backup.sqlite3"
     result = runner.invoke(args=["backup", str(target)])
     assert result.exit_code == 0, result.output

@@ -43,12 +43,6 @@ def age_years(birth: date, on: date) -> int:
     return years - 1 if add_years(birth, years) > on else years
 
 
-def age_months(birth: date, on: date) -> int:
-    """Completed months of age on a date."""
-    months = (on.year - birth.year) * 12 + on.month - birth.month
-    return months - 1 if add_months(birth, months) > on else months
-
-
 def latest_birth_for_months(on: date, months: int) -> date:
     """The last birth date at which a person is at least `months` months old on `on`."""
     birth = add_months(on, -months)

@@ -161,13 +161,6 @@ class Gazetteer:
                 if any(name in text for name in entry.names)}
         return hits.pop() if len(hits) == 1 else None
 
-    def street(self, district_code: str | None, name: str | None) -> Entry | None:
-        """The 街道/镇 of a district by its name or an alias."""
-        for entry in self.streets.get(district_code, ()):
-            if name and name in entry.names:
-                return entry
-        return None
-
     def street_near(self, district_code: str, lat: float, lon: float,
                     radius_m: float) -> Entry | None:
         """The district's 街道/镇 whose point is nearest, if within radius_m."""

@@ -19,7 +19,9 @@ from sqlalchemy import Connection
 
 from ..holidays import current_calendar
 from ..hours import is_open
+from ..weekly_slots import open_condition
 from .distance import box_around, geodesic_m
+from .rtree import CLASS_KINDS, CLASS_STEP, kind_class, services_mask
 
 # Spherical distances (PostGIS <->, mean radius) differ from WGS-84 geodesics by under 0.6%.
 SPHERE_SLACK = 1.0061
@@ -83,11 +85,11 @@ def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[Hit], bool]:
         distance = geodesic_m(query.lat, query.lon, lat, lon)
         if distance > query.radius_m and (service_radius_m is None or distance > service_radius_m):
             continue
-        if query.open_at is not None:
-            hours = json.loads(hours) if isinstance(hours, str) else hours
-            closures = json.loads(closures) if isinstance(closures, str) else closures
-            if not is_open(hours or [], query.open_at, holiday_rule, closures, calendar):
-                continue
+        # SQL kept only facilities that may be open in the moment's half hour: the exact
+        # check rejects just those opening or closing inside it, or shut by a closure.
+        if query.open_at is not None and not _open_at(
+                hours, holiday_rule, closures, query.open_at, calendar):
+            continue
         ranked.append((round(distance, 1), facility_id))
     ranked.sort()
     beyond = round(bound, 1)
@@ -97,23 +99,38 @@ def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[Hit], bool]:
     return hits, settled >= query.limit or bound >= query.radius_m
 
 
-def _filters(query: NearestQuery, param: str) -> tuple[str, dict]:
-    """SQL conditions on `f` for the filters, with `param` formatting a placeholder name."""
+def _open_at(hours, holiday_rule: str, closures, moment: datetime, calendar) -> bool:
+    """The exact opening-hours check, on the calendar, of one candidate SQL let through."""
+    hours = json.loads(hours) if isinstance(hours, str) else hours
+    closures = json.loads(closures) if isinstance(closures, str) else closures
+    return is_open(hours or [], moment, holiday_rule, closures, calendar)
+
+
+def _filters(query: NearestQuery, param: str, kinds: bool = True,
+             entry: str | None = None) -> tuple[str, dict]:
+    """SQL conditions on `f` for the filters, with `param` formatting a placeholder name;
+    without the kinds when the caller searches kind by kind; services and hours tested on the
+    class R*Tree's entry `entry` instead, when given. inclusive and vacancy are written exactly
+    as the class index's integer columns (migration 0005): PostgreSQL would fold a boolean
+    comparison away, and GiST takes no bare boolean as an index condition."""
     clauses, params = [], {}
-    for name, values in (("kind", query.kinds), ("service", query.services)):
-        if values:
-            names = [f"{name}{i}" for i in range(len(values))]
-            params.update(zip(names, values, strict=True))
-            placeholders = ", ".join(param % n for n in names)
-            if name == "kind":
-                clauses.append(f"f.kind IN ({placeholders})")
-            else:
-                clauses.append("EXISTS (SELECT 1 FROM facility_service s WHERE s.facility_id = "
-                               f"f.id AND s.service IN ({placeholders}))")
+    if kinds and query.kinds:
+        names = [f"kind{i}" for i in range(len(query.kinds))]
+        params.update(zip(names, query.kinds, strict=True))
+        clauses.append(f"f.kind IN ({', '.join(param % n for n in names)})")
+    if query.services and entry:
+        clauses.append(f"({entry}.services & {services_mask(query.services)}) <> 0")
+    elif query.services:
+        names = [f"service{i}" for i in range(len(query.services))]
+        params.update(zip(names, query.services, strict=True))
+        clauses.append("EXISTS (SELECT 1 FROM facility_service s WHERE s.facility_id = f.id "
+                       f"AND s.service IN ({', '.join(param % n for n in names)}))")
     if query.inclusive is not None:
-        clauses.append("f.inclusive" if query.inclusive else "NOT f.inclusive")
+        clauses.append(f"CAST(f.inclusive AS integer) = {int(query.inclusive)}")
     if query.has_vacancy:
-        clauses.append("f.vacancies > 0")
+        clauses.append("CAST(f.vacancies > 0 AS integer) = 1")
+    if query.open_at is not None:
+        clauses.append(open_condition(query.open_at, entry or "f", current_calendar()))
     return "".join(f" AND {clause}" for clause in clauses), params
 
 
@@ -123,21 +140,56 @@ def _columns(query: NearestQuery) -> str:
     return f"f.id, f.lat, f.lon, f.service_radius_m, {hours}"
 
 
+def _class_ranges(query: NearestQuery) -> list[dict]:
+    """The class R*Tree's ranges for the query's kind, inclusive and vacancy filters, one
+    dict per run of consecutive kind values."""
+    values = sorted({kind_class(kind) for kind in query.kinds}) or list(
+        range(len(CLASS_KINDS) + 1))
+    runs, start = [], values[0]
+    for previous, value in zip(values, [*values[1:], None], strict=True):
+        if value != previous + 1:
+            runs.append((start, previous))
+            start = value
+    inclusive = (0, 1) if query.inclusive is None else (int(query.inclusive),) * 2
+    vacant = (1, 1) if query.has_vacancy else (0, 1)
+    # Entries span [v*STEP, v*STEP + 1]: half a unit inside keeps float32 rounding harmless.
+    return [{name: bound * CLASS_STEP + 0.5 for name, bound in (
+        ("kind_lo", lo), ("kind_hi", hi), ("inclusive_lo", inclusive[0]),
+        ("inclusive_hi", inclusive[1]), ("vacant_lo", vacant[0]), ("vacant_hi", vacant[1]))}
+        for lo, hi in runs]
+
+
 def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
-    """R*Tree boxes that grow until the nearest `limit` are certain, then exact distances."""
-    conditions, params = _filters(query, ":%s")
-    sql = (f"SELECT {_columns(query)} FROM facility_rtree r JOIN facility f ON f.seq = r.id "
-           "WHERE r.max_lat >= :south AND r.min_lat <= :north "
-           f"AND r.max_lon >= :west AND r.min_lon <= :east{conditions}")
+    """R*Tree boxes that grow until the nearest `limit` are certain, then exact distances.
+
+    A filtered search reads the class R*Tree: only the entries of the classes it asks for,
+    its services and hours tested on the entry, so that only the survivors join their
+    facility row, however far the box grows."""
+    box = ("r.max_lat >= :south AND r.min_lat <= :north "
+           "AND r.max_lon >= :west AND r.min_lon <= :east")
+    if query == replace(query, kinds=(), services=(), inclusive=None, has_vacancy=False,
+                        open_at=None):
+        conditions, params = _filters(query, ":%s")
+        tree, probes = "facility_rtree", [params]
+    else:
+        conditions, params = _filters(query, ":%s", entry="r")
+        tree, probes = "facility_class_rtree", [{**params, **run} for run in _class_ranges(query)]
+        box += "".join(f" AND r.max_{dim} >= :{dim}_lo AND r.min_{dim} <= :{dim}_hi"
+                       for dim in ("kind", "inclusive", "vacant"))
+    # CROSS JOIN: SQLite's planner must start from the R*Tree, whatever the filters; the
+    # conditions on the entry are tested before its facility row is read.
+    sql = (f"SELECT {_columns(query)} FROM {tree} r CROSS JOIN facility f ON f.seq = r.id "
+           f"WHERE {box}{conditions}")
     reach = min(query.radius_m, 1000.0)
     while True:
         south, north, west, east = box_around(query.lat, query.lon, reach)
         spans = [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]
         rows = []
-        for span_west, span_east in spans:
-            cursor.execute(sql, {**params, "south": south, "north": north, "west": span_west,
-                                 "east": span_east})
-            rows += cursor.fetchall()
+        for probe in probes:
+            for span_west, span_east in spans:
+                cursor.execute(sql, {**probe, "south": south, "north": north,
+                                     "west": span_west, "east": span_east})
+                rows += cursor.fetchall()
         hits, settled = _rank(query, rows, reach)
         if settled:
             return hits
@@ -147,27 +199,53 @@ def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
 
 
 def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
-    """GiST KNN (`<->`, spherical) within the radius, re-ranked by geodesic distance."""
-    conditions, params = _filters(query, "%%(%s)s")
+    """GiST KNN (`<->`, spherical) within the radius, re-ranked by geodesic distance.
+
+    Every filter is in the KNN query. With kinds, one KNN branch per kind, each an equality
+    the class index (kind, inclusive, has a vacancy, geog) answers in distance order; without
+    filters the planner keeps the plain geog index. The radius is the index's own box test
+    (`&&` the point's box grown by `reach`), which ranking then narrows to the circle: with
+    ST_DWithin the planner guesses a few dozen rows inside any radius and, for a wide one,
+    sorts the whole box instead of reading the index in distance order."""
+    conditions, params = _filters(query, "%%(%s)s", kinds=False)
     point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
-    sql = (
-        f"(SELECT {_columns(query)}, f.geog <-> {point}::geography FROM facility f "
-        f"WHERE f.status = 'active' AND ST_DWithin(f.geog, {point}::geography, %(reach)s, false)"
-        f"{conditions} ORDER BY f.geog <-> {point}::geography LIMIT %(fetch)s) "
-        # Mobile services whose service area (a box around it) holds the resident.
-        f"UNION ALL (SELECT {_columns(query)}, NULL FROM facility f "
-        f"WHERE f.status = 'active' AND f.coverage && {point}{conditions})"
-    )
+    branches = []
+    for index, kind in enumerate(query.kinds or (None,)):
+        this_kind = ""
+        if kind is not None:
+            params[f"branch_kind{index}"] = kind
+            this_kind = f" AND f.kind = %(branch_kind{index})s"
+        branches.append(
+            f"(SELECT {_columns(query)}, f.geog <-> {point}::geography, {index} FROM facility f "
+            f"WHERE f.status = 'active' AND f.geog && _ST_Expand({point}::geography, %(reach)s)"
+            f"{this_kind}{conditions} ORDER BY f.geog <-> {point}::geography "
+            "LIMIT %(fetch)s)")
+    kinds, kind_params = _filters(NearestQuery(0, 0, kinds=query.kinds), "%%(%s)s")
+    params.update(kind_params)
+    # Mobile services whose service area (a box around it) holds the resident.
+    branches.append(f"(SELECT {_columns(query)}, NULL, -1 FROM facility f WHERE "
+                    f"f.status = 'active' AND f.coverage && {point}{kinds}{conditions})")
+    sql = " UNION ALL ".join(branches)
     # A couple beyond `limit`: the k-th geodesic must fall below the last spherical distance
-    # over the slack, or the loop asks again for more.
-    fetch = query.limit + 2 if query.open_at is None else query.limit * 4
+    # over the slack, or the loop asks again for more (as when the exact hours check rejects
+    # some of those SQL found open in the half hour).
+    fetch = query.limit + 2
     params.update(lat=query.lat, lon=query.lon, reach=query.radius_m * SPHERE_SLACK + 1.0)
+    # psycopg prepares a statement run five times, and PostgreSQL then plans it once for any
+    # values: a filtered search's generic plan reads the plain geog index and filters (10x
+    # slower); planned with its values, it reads the class index.
+    prepare = None if conditions == "" and not query.kinds else False
     while True:
-        cursor.execute(sql, {**params, "fetch": fetch})
+        cursor.execute(sql, {**params, "fetch": fetch}, prepare=prepare)
         rows = cursor.fetchall()
-        nearby = [row for row in rows if row[7] is not None]
-        complete = len(nearby) < fetch
-        bound = math.inf if complete else nearby[-1][7] / SPHERE_SLACK
+        # Each KNN branch that gave `fetch` rows vouches only up to its farthest one.
+        counts, farthest = {}, {}
+        for row in rows:
+            if row[8] >= 0:
+                counts[row[8]] = counts.get(row[8], 0) + 1
+                farthest[row[8]] = max(farthest.get(row[8], 0.0), row[7])
+        full = [farthest[branch] for branch, count in counts.items() if count >= fetch]
+        bound = min(full) / SPHERE_SLACK if full else math.inf
         unique = {row[0]: row[:7] for row in rows}.values()  # a mobile service may be in both
         hits, settled = _rank(query, unique, bound)
         if settled:

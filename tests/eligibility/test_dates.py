@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from servicemap.eligibility import dates, today_in_shanghai
-from servicemap.eligibility.dates import add_months, add_years, age_months, age_years
+from servicemap.eligibility.dates import add_months, add_years, age_years
 
 D = date.fromisoformat
 
@@ -63,8 +63,9 @@ def test_age_years_counts_completed_years(birth, on, expected):
     ("2026-01-31", "2026-03-30", 1),
     ("2026-01-31", "2026-03-31", 2),
 ])
-def test_age_months_counts_completed_months(birth, on, expected):
-    assert age_months(D(birth), D(on)) == expected
+def test_latest_birth_for_months_counts_completed_months(birth, on, expected):
+    latest = dates.latest_birth_for_months
+    assert latest(D(on), expected) >= D(birth) > latest(D(on), expected + 1)
 
 
 def test_latest_birth_steps_past_births_that_share_a_clamped_anniversary():
@@ -114,6 +115,12 @@ def test_today_in_shanghai_is_utc_plus_8():
     assert type(today) is date and today in (before, after)
 
 
+def completed_months(birth: date, on: date) -> int:
+    """The months of age on a date, counted here as the oracle of latest_birth_for_months."""
+    months = (on.year - birth.year) * 12 + on.month - birth.month
+    return months - 1 if add_months(birth, months) > on else months
+
+
 DAYS = st.dates(min_value=date(1890, 1, 1), max_value=date(2110, 12, 31))
 
 
@@ -122,7 +129,8 @@ def test_age_at_least_n_is_being_born_on_or_before_the_latest_birth(birth, on, y
     if birth > on:
         birth, on = on, birth
     assert (age_years(birth, on) >= years) == (birth <= dates.latest_birth_for_years(on, years))
-    assert (age_months(birth, on) >= years) == (birth <= dates.latest_birth_for_months(on, years))
+    assert (completed_months(birth, on) >= years) == (
+        birth <= dates.latest_birth_for_months(on, years))
 
 
 @given(DAYS, DAYS)

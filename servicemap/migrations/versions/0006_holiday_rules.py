@@ -1,7 +1,7 @@
 """China's calendar: each facility's holiday rule and its temporary closures.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-26
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from servicemap.hours import default_holiday_rule
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
