@@ -17,10 +17,11 @@ from sqlalchemy import func, select
 
 from .districts import load_districts
 from .extensions import db
-from .geo.spatial import NearestQuery, nearest
+from .geo.spatial import NearestQuery
 from .hours import SHANGHAI
 from .models import Facility
 from .registry import filtered
+from .store import nearest
 from .vocabulary import KINDS, OWNERSHIP, SERVICES, STATUSES
 
 VERSION = "3.0"

@@ -40,6 +40,18 @@ STATUSES: dict[str, tuple[str, str]] = {
     "draft": ("草稿", "Draft"),
 }
 
+# The one place that says which facilities are searched (and so indexed): geo/rtree.py and
+# geo/spatial.py build their SQL with searchable_sql. Migrations
+# 0002 and 0005 wrote the same condition into their partial indexes as literal SQL, as it
+# stood then; PostgreSQL uses those indexes only while searchable_sql matches them.
+SEARCHABLE_STATUS = "active"
+
+
+def searchable_sql(alias: str) -> str:
+    """SQL true for the searchable rows of the facility table under `alias`."""
+    return f"{alias}.status = '{SEARCHABLE_STATUS}'"
+
+
 PRECISIONS = ("exact", "street", "district")
 
 ROLES = ("admin", "editor")

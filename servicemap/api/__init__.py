@@ -19,8 +19,8 @@ from ..bounds import (
     storable_text,
 )
 from ..errors import Problem
+from ..http_methods import BODY_METHODS
 
-WRITE_METHODS = {"POST", "PUT", "PATCH"}
 JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 NOT_A_BRACKET = re.compile(r"[^\[\]{}]")
 # Cheap tests on the text that let most bodies skip the slower checks: a NUL or a surrogate can
@@ -32,7 +32,7 @@ MAX_NAMED = 20
 
 def require_json() -> None:
     """415 for a write whose body is not JSON (a blueprint before_request hook)."""
-    if request.method in WRITE_METHODS and not request.is_json:
+    if request.method in BODY_METHODS and not request.is_json:
         raise Problem(415, "Send the body as JSON with 'Content-Type: application/json'; "
                            f"got {request.mimetype or 'no content type'}.")
 

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from ..auth import key_required
 from ..errors import Problem
-from ..extensions import PROBLEM_JSON
+from ..extensions import PROBLEM_JSON, db
 from ..geo.coordsys import COORDSYS
 from ..importing import (
     EXTENSIONS,
@@ -61,7 +61,7 @@ def _allow_large_files():
     request.max_content_length = current_app.config["SERVICEMAP"].max_import_bytes
     # The file is read and checked before the write lock is taken (importing.py); a dry
     # run never takes it, so other writers are not kept waiting by an upload.
-    g.write_lock_deferred = True
+    db.begin_as_writer(False)
 
 
 def _upload() -> tuple[bytes, str]:

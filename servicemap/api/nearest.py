@@ -8,10 +8,11 @@ from .. import hours
 from ..errors import Problem
 from ..extensions import db
 from ..geo.coordsys import to_wgs84
-from ..geo.spatial import NearestQuery, nearest
+from ..geo.spatial import NearestQuery
 from ..holidays import current_calendar
 from ..registry import present_hits
 from ..schemas import NearestQuerySchema, NearestSchema
+from ..store import nearest
 from . import Blueprint
 
 blp = Blueprint("nearest", __name__, url_prefix="/api/v1/facilities",
