@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 
@@ -18,12 +17,10 @@ from .geo.coordsys import from_wgs84, to_wgs84
 from .geo.gazetteer import BoundariesUnavailable, district_readings, districts_at
 from .geo.geocoding import locate
 from .holidays import current_calendar
-from .hours import default_holiday_rule, opening_state
+from .hours import SHANGHAI, default_holiday_rule, opening_state
 from .models import Facility, FacilityService, utcnow
 from .vocabulary import ordered_services
 from .weekly_slots import week_masks
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Plain columns copied as they are from validated input to the model.
 SIMPLE_FIELDS = (
@@ -109,15 +106,12 @@ def filtered(filters: dict):
     if "inclusive" in filters:
         query = query.where(Facility.inclusive == filters["inclusive"])
     if "q" in filters:
-        pattern = "%" + _escape_like(filters["q"].strip()) + "%"
-        query = query.where(or_(Facility.name.ilike(pattern, escape="\\"),
-                                Facility.name_en.ilike(pattern, escape="\\"),
-                                Facility.address.ilike(pattern, escape="\\")))
+        # % and _ typed by a resident are characters, not wildcards (SQLAlchemy escapes them).
+        text = filters["q"].strip()
+        query = query.where(or_(Facility.name.icontains(text, autoescape=True),
+                                Facility.name_en.icontains(text, autoescape=True),
+                                Facility.address.icontains(text, autoescape=True)))
     return query
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def list_facilities(filters: dict, page: int, per_page: int) -> tuple[list[Facility], int]:

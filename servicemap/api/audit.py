@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from flask import g
 from marshmallow import Schema, fields, validate
 
 from ..audit import list_entries, present_entry
-from ..auth import key_required
-from ..errors import Problem
-from ..registry import SHANGHAI
+from ..auth import admin_only, key_required
+from ..hours import SHANGHAI
 from ..schemas import BoundedAwareDateTime, PageSchema
 from . import Blueprint
 
@@ -54,10 +52,9 @@ class AuditPageSchema(PageSchema):
 @blp.arguments(AuditQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, AuditPageSchema)
 @blp.doc(security=[{"bearer": []}])
+@admin_only("Only admin keys may read the audit log.")
 def list_(page: int, per_page: int, **filters):
     """List audit entries, newest first (admin)."""
-    if g.api_key.role != "admin":
-        raise Problem(403, "Only admin keys may read the audit log.")
     items, total = list_entries(filters, page, per_page)
     return {"items": [present_entry(e) for e in items], "page": page, "per_page": per_page,
             "total": total}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from flask import current_app, g, request
+from flask import current_app, request
 from marshmallow import Schema, fields, validate
 
-from ..auth import key_required
+from ..auth import admin_only, key_required
 from ..errors import Problem
 from ..extensions import PROBLEM_JSON, db
 from ..geo.coordsys import COORDSYS
@@ -93,10 +93,9 @@ def _upload() -> tuple[bytes, str]:
                   description="More bytes or rows than an import may hold (nothing written)")
 @blp.doc(requestBody={"content": {t: {"schema": {"type": "string", "format": "binary"}}
                                   for t in [*MEDIA_TYPES, "multipart/form-data"]}})
+@admin_only("Only admin keys may import.")
 def create(dry_run: bool, coordsys: str | None = None):
     """Import facilities: a dry run reports; a real import writes all rows or none (admin)."""
-    if g.api_key.role != "admin":
-        raise Problem(403, "Only admin keys may import.")
     data, fmt = _upload()
     config = current_app.config["SERVICEMAP"]
     try:
