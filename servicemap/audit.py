@@ -8,10 +8,11 @@ from __future__ import annotations
 import uuid
 
 from flask import g, has_request_context
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from .extensions import db
 from .models import AuditEntry, Facility, utcnow
+from .paging import paginate
 from .registry import SHANGHAI, present
 
 CLI_ACTOR = "cli"
@@ -74,10 +75,7 @@ def list_entries(filters: dict, page: int, per_page: int) -> tuple[list[AuditEnt
         query = query.where(AuditEntry.at >= filters["since"])
     if filters.get("until") is not None:
         query = query.where(AuditEntry.at <= filters["until"])
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.seq.desc())
-                              .offset((page - 1) * per_page).limit(per_page)).all()
-    return list(rows), total
+    return paginate(query, page, per_page, AuditEntry.at.desc(), AuditEntry.seq.desc())
 
 
 def present_entry(entry: AuditEntry) -> dict:

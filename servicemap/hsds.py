@@ -13,13 +13,14 @@ import math
 import uuid
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .districts import load_districts
 from .extensions import db
 from .geo.spatial import NearestQuery
 from .hours import SHANGHAI
 from .models import Facility
+from .paging import page_of, paginate
 from .registry import filtered
 from .store import nearest
 from .vocabulary import KINDS, OWNERSHIP, SERVICES, STATUSES
@@ -345,15 +346,11 @@ def find_facilities(page_number: int, per_page: int, *, search: str | None = Non
         query = query.where(Facility.id == facility_id)
     if modified_after is not None:
         query = query.where(Facility.updated_at >= modified_after)
-    start = (page_number - 1) * per_page
     if near is None:
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = db.session.scalars(
-            query.order_by(Facility.name, Facility.id).offset(start).limit(per_page)).all()
-        return list(rows), total
+        return paginate(query, page_number, per_page, Facility.name, Facility.id)
     narrowed = bool(search) or facility_id is not None or modified_after is not None
     ranked = _nearest_ids(query if narrowed else None, near, term)
-    chosen = ranked[start:start + per_page]
+    chosen = page_of(ranked, page_number, per_page)
     rows = {f.id: f for f in db.session.scalars(select(Facility).where(Facility.id.in_(chosen)))}
     return [rows[key] for key in chosen], len(ranked)
 

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from . import hours, store
 from .districts import load_districts
@@ -19,6 +19,7 @@ from .geo.geocoding import locate
 from .holidays import current_calendar
 from .hours import SHANGHAI, default_holiday_rule, opening_state
 from .models import Facility, FacilityService, utcnow
+from .paging import paginate
 from .vocabulary import ordered_services
 from .weekly_slots import week_masks
 
@@ -116,12 +117,7 @@ def filtered(filters: dict):
 
 def list_facilities(filters: dict, page: int, per_page: int) -> tuple[list[Facility], int]:
     """One page of matching facilities, by name then id, and the total count."""
-    query = filtered(filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(Facility.name, Facility.id).offset((page - 1) * per_page).limit(per_page)
-    ).all()
-    return list(rows), total
+    return paginate(filtered(filters), page, per_page, Facility.name, Facility.id)
 
 
 def apply_changes(facility: Facility, data: dict, *, keys_checked: bool = False) -> None:

@@ -7,7 +7,7 @@ import re
 from itertools import accumulate
 
 import flask_smorest
-from flask import request
+from flask import current_app, request
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -35,6 +35,15 @@ def require_json() -> None:
     if request.method in BODY_METHODS and not request.is_json:
         raise Problem(415, "Send the body as JSON with 'Content-Type: application/json'; "
                            f"got {request.mimetype or 'no content type'}.")
+
+
+def page_size(per_page: int | None) -> int:
+    """The page size asked for (already at least 1), or the default; 422 past the maximum."""
+    config = current_app.config["SERVICEMAP"]
+    if per_page is not None and per_page > config.per_page_max:
+        raise Problem(422, "per_page is too large.",
+                      {"per_page": [f"Must be at most {config.per_page_max}."]})
+    return per_page or config.per_page_default
 
 
 def read_json_body(data: bytes) -> object:
