@@ -23,7 +23,7 @@ from .models import Facility
 from .paging import page_of, paginate
 from .registry import filtered
 from .store import nearest
-from .vocabulary import KINDS, OWNERSHIP, SERVICES, STATUSES
+from .vocabulary import BYDAY, HSDS_STATUS, KINDS, OWNERSHIP, SERVICES, STATUSES, WEEKDAYS_ZH
 
 VERSION = "3.0"
 PROFILE = "https://openreferral.org/specification/3.0/"  # no profile of our own: the default
@@ -68,10 +68,6 @@ ORGANIZATION = Reversible.named("organization")
 SERVICE_AT_LOCATION = Reversible.named("service_at_location")
 
 PUBLISHED = [status for status in STATUSES if status != "draft"]  # HSDS has no drafts
-HSDS_STATUS = {"active": "active", "inactive": "inactive",
-               "temporarily_closed": "temporarily closed"}
-BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 CHONGQING = "重庆市"  # a municipality: both the city and the province-level division
 APPROXIMATE = {"street": "坐标为所在街道的大致位置 (approximate: street level)",
                "district": "坐标为所在区县的中心点 (approximate: district centre)"}
