@@ -25,6 +25,12 @@ from flask import current_app
 from sqlalchemy import Engine
 
 from ..domain_errors import Conflict, Unavailable
+from . import postgis, sqlite
+
+# What the drivers raise on their own cursors, by what it means.
+_UNAVAILABLE = (*sqlite.UNAVAILABLE, *postgis.UNAVAILABLE)
+_CONFLICT = (*sqlite.CONFLICT, *postgis.CONFLICT)
+_BACKENDS = {"sqlite": sqlite, "postgresql": postgis}
 
 # The session factory's key in app.extensions (database.py puts it there).
 EXTENSION = "servicemap.db"
@@ -45,9 +51,7 @@ class StoreConflict(Conflict):
 
 
 def _backend(name: str) -> ModuleType:
-    from . import postgis, sqlite
-
-    return sqlite if name == "sqlite" else postgis
+    return _BACKENDS[name]
 
 
 def _of(bind) -> ModuleType:
@@ -88,13 +92,11 @@ def begin_write(session, lock_id: int | None = None) -> None:
 @contextmanager
 def driver_errors():
     """Driver failures raised from the drivers' own cursors, as the store's errors."""
-    from . import postgis, sqlite
-
     try:
         yield
-    except (*sqlite.UNAVAILABLE, *postgis.UNAVAILABLE) as error:
+    except _UNAVAILABLE as error:
         raise StoreUnavailable() from error
-    except (*sqlite.CONFLICT, *postgis.CONFLICT) as error:
+    except _CONFLICT as error:
         raise StoreConflict() from error
 
 
@@ -147,12 +149,14 @@ def nearest(connection, query):
     search = _of(connection).search()
     # The driver's own cursor, inside the connection's transaction: SQLAlchemy's result
     # machinery would cost a tenth of a search.
-    with driver_errors():
+    try:
         cursor = connection.connection.dbapi_connection.cursor()
         try:
             return search(cursor, query)
         finally:
             cursor.close()
+    except _UNAVAILABLE as error:
+        raise StoreUnavailable() from error
 
 
 def backup_unsupported(bind: Engine) -> str | None:
