@@ -15,7 +15,7 @@ import psycopg
 from geopy.distance import geodesic
 from scipy.spatial import cKDTree
 
-from servicemap.database import SQLITE_PRAGMAS
+from servicemap.store.sqlite import SQLITE_PRAGMAS
 
 K, RADIUS = 10, 5000.0
 EARTH_M = 6_371_008.8  # mean radius, for haversine and for chords on the unit sphere

@@ -27,7 +27,8 @@ import _data  # noqa: E402
 from nearest import machine, provenance, timed  # noqa: E402
 
 from servicemap.database import make_engine  # noqa: E402
-from servicemap.geo.spatial import NearestQuery, nearest  # noqa: E402
+from servicemap.geo.spatial import NearestQuery
+from servicemap.store import nearest  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/servicemap_bench_filters"
 RADIUS_M, LIMIT = 50_000.0, 100

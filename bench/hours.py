@@ -28,9 +28,10 @@ import _data  # noqa: E402
 from nearest import machine, provenance, timed  # noqa: E402
 
 from servicemap.database import make_engine  # noqa: E402
-from servicemap.geo.spatial import NearestQuery, nearest  # noqa: E402
+from servicemap.geo.spatial import NearestQuery
 from servicemap.holidays import current_calendar  # noqa: E402
 from servicemap.hours import _minutes, default_holiday_rule, is_open  # noqa: E402
+from servicemap.store import nearest  # noqa: E402
 
 HOURS = [
     [{"days": [1, 2, 3, 4, 5], "opens": "08:00", "closes": "17:30"}],

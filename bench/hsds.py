@@ -41,12 +41,13 @@ from sqlalchemy import func, select
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import generate, load_postgres, load_sqlite, origins  # noqa: E402
 
-from servicemap import create_app, hsds  # noqa: E402
+from servicemap import create_app, hsds, store  # noqa: E402
 from servicemap.config import Config  # noqa: E402
 from servicemap.extensions import db  # noqa: E402
-from servicemap.geo.spatial import NearestQuery, nearest  # noqa: E402
+from servicemap.geo.spatial import NearestQuery
 from servicemap.models import Facility  # noqa: E402
 from servicemap.registry import filtered  # noqa: E402
+from servicemap.store import nearest  # noqa: E402
 
 OLD_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:servicemap:hsds")
 
@@ -140,7 +141,7 @@ def run(url: str, instance: Path, ids: list[uuid.UUID], points: list, requests: 
             response = client.get(path(i))
             times[name].append(time.perf_counter() - started)
             assert response.status_code == 200, (name, response.get_data(as_text=True)[:200])
-    app.extensions["servicemap.db"].kw["bind"].dispose()
+    store.engine(app).dispose()
     return times
 
 

@@ -31,7 +31,8 @@ import _http  # noqa: E402
 import _methods  # noqa: E402
 
 from servicemap.database import make_engine  # noqa: E402
-from servicemap.geo.spatial import NearestQuery, nearest  # noqa: E402
+from servicemap.geo.spatial import NearestQuery
+from servicemap.store import nearest  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/servicemap_bench"
 NEAREST_PATH = "/api/v1/facilities/nearest?lat={:.6f}&lon={:.6f}"

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 
 from .config import Config
 
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the app: bind extensions, register blueprints and commands, nothing else."""
-    from . import cli, errors, limits, observability
+    from . import cli, errors, limits, observability, store
     from .api import audit, eligibility, exports, facilities, hsds, imports, nearest, root
     from .eligibility import load_catalogue
     from .extensions import api, db
     from .holidays import TABLE_NAME, load_calendar
+    from .http_methods import WRITE_METHODS
     from .seeding import initialise_if_empty
 
     config = config or Config.from_env()
@@ -42,7 +43,13 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["servicemap.calendar"] = load_calendar(
         Path(config.holiday_table) if config.holiday_table else config.seeds_dir / TABLE_NAME)
     db.init_app(app)
-    observability.watch_pool(app.extensions["servicemap.db"].kw["bind"])
+
+    @app.before_request
+    def _writes_begin_as_writers():
+        # First of the hooks, so that the session any later one opens begins as it should.
+        db.begin_as_writer(request.method in WRITE_METHODS)
+
+    observability.watch_pool(store.engine(app))
     # Request ids and logging first, so a request refused by a rate limit is still logged.
     observability.init_observability(app)
     limits.init_rate_limits(app)

@@ -9,12 +9,13 @@ import uuid
 from datetime import datetime
 
 from flask import g, has_request_context
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from . import weekly_slots
 from .extensions import db
 from .hours import SHANGHAI
 from .models import AuditEntry, Facility, utcnow
+from .paging import paginate
 
 CLI_ACTOR = "cli"
 
@@ -93,10 +94,7 @@ def list_entries(filters: dict, page: int, per_page: int) -> tuple[list[AuditEnt
         query = query.where(AuditEntry.at >= filters["since"])
     if filters.get("until") is not None:
         query = query.where(AuditEntry.at <= filters["until"])
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.seq.desc())
-                              .offset((page - 1) * per_page).limit(per_page)).all()
-    return list(rows), total
+    return paginate(query, page, per_page, AuditEntry.at.desc(), AuditEntry.seq.desc())
 
 
 def present_entry(entry: AuditEntry) -> dict:

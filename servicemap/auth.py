@@ -87,6 +87,24 @@ def key_required(view):
     return wrapper
 
 
+def admin_only(refusal: str):
+    """Let a view (under key_required) run only for an admin key; others get 403 `refusal`.
+
+    Put it last, next to the view, so that the view's arguments are checked first.
+    """
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if g.api_key.role != "admin":
+                raise Problem(403, refusal)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 def check_district(district_code: str | None) -> None:
     """403 unless the request's key may write facilities of this district."""
     key: ApiKey = g.api_key

@@ -11,6 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from . import store
 from .auth import create_key
 from .database import upgrade
 from .districts import find_district
@@ -186,23 +187,12 @@ def backup_command(path: Path):
 
     For PostgreSQL use pg_dump (see the README's Deploying section).
     """
-    import sqlite3
-
-    engine = db.engine
-    if engine.dialect.name != "sqlite":
-        raise click.ClickException("backup copies the embedded SQLite database; for "
-                                   "PostgreSQL run: pg_dump -Fc -f FILE DATABASE")
+    if (instead := store.backup_unsupported(db.engine)) is not None:
+        raise click.ClickException(instead)
     if path.exists():
         raise click.ClickException(f"{path} exists; choose a new file")
     path.parent.mkdir(parents=True, exist_ok=True)
-    source = engine.raw_connection()
-    try:
-        target = sqlite3.connect(path)
-        with target:
-            source.driver_connection.backup(target)
-        target.close()
-    finally:
-        source.close()
+    store.backup(db.engine, path)
     click.echo(f"backed up to {path}")
 
 

@@ -7,56 +7,17 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import Engine, create_engine, event, func, inspect, select
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import store
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
-# Pragmas on every SQLite connection: WAL lets readers run beside a writer, busy_timeout makes a
-# writer wait rather than fail, and cache/mmap keep the R*Tree and table pages in memory.
-SQLITE_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=NORMAL",
-    "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=5000",
-    "PRAGMA cache_size=-65536",
-    "PRAGMA mmap_size=268435456",
-)
-
-
-def make_engine(url: str, statement_timeout_ms: int = 0) -> Engine:
-    """An engine with the connection settings each backend needs."""
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_on_connect)
-        # With the driver's own transaction handling off, SQLAlchemy must say BEGIN itself.
-        event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    connect_args: dict = {"connect_timeout": 5}
-    if statement_timeout_ms:
-        # A bounded statement time, so a stuck query frees its worker and connection.
-        connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
-
-
-def _sqlite_on_connect(dbapi_connection, _record) -> None:
-    # pysqlite's own transaction handling defers BEGIN; let SQLAlchemy emit it instead.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    for pragma in SQLITE_PRAGMAS:
-        cursor.execute(pragma)
-    cursor.close()
-
-
-def _sqlite_begin(conn) -> None:
-    # BEGIN IMMEDIATE for writes: a writer takes the write lock before it reads, so two
-    # writers queue (busy_timeout) instead of the second failing on a stale snapshot.
-    conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', '')}")
-
-
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# The engine's settings per backend live in the store; kept importable from here.
+make_engine = store.make_engine
 
 
 class Database:
@@ -64,26 +25,30 @@ class Database:
 
     def init_app(self, app: Flask) -> None:
         config = app.config["SERVICEMAP"]
-        url = config.database_url
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(url, config.statement_timeout_ms)
-        app.extensions["servicemap.db"] = sessionmaker(engine, expire_on_commit=False)
+        engine = make_engine(config.database_url, config.statement_timeout_ms)
+        app.extensions[store.EXTENSION] = sessionmaker(engine, expire_on_commit=False)
         app.teardown_appcontext(self._close_session)
 
     @property
     def engine(self) -> Engine:
-        return current_app.extensions["servicemap.db"].kw["bind"]
+        return store.engine()
+
+    @staticmethod
+    def begin_as_writer(writer: bool = True) -> None:
+        """Say, before the first query, whether this app context's session will write: a
+        writer's transactions begin as the store's writers do (SQLite: BEGIN IMMEDIATE).
+
+        The request layer decides (create_app: write methods); a writer that reads and checks
+        much before it writes (imports) says False and takes begin_serialised_write later.
+        """
+        g.db_writer = writer
 
     @property
     def session(self) -> Session:
         if "db_session" not in g:
-            factory = current_app.extensions["servicemap.db"]
-            engine = factory.kw["bind"]
-            if (engine.dialect.name == "sqlite" and has_request_context()
-                    and request.method in WRITE_METHODS
-                    and not g.get("write_lock_deferred")):
-                g.db_session = factory(bind=engine.execution_options(sqlite_begin="IMMEDIATE"))
+            factory = current_app.extensions[store.EXTENSION]
+            if g.get("db_writer"):
+                g.db_session = factory(bind=store.write_bind(store.engine()))
             else:
                 g.db_session = factory()
         return g.db_session
@@ -94,13 +59,9 @@ class Database:
         taking the same lock queue and each reads what the one before committed.
 
         For writers that read and check much before they write (imports): their requests
-        set g.write_lock_deferred, so the lock is taken here and not at their first query.
+        say begin_as_writer(False), so the lock is taken here and not at their first query.
         """
-        session = self.session
-        session.commit()  # nothing is pending: the caller has only read so far
-        connection = session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-        if connection.dialect.name == "postgresql":
-            connection.execute(select(func.pg_advisory_xact_lock(lock_id)))
+        store.begin_write(self.session, lock_id)
 
     @staticmethod
     def _close_session(_exc) -> None:

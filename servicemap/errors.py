@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 
-import psycopg
 from flask import Flask, Response, json
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -14,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from .domain_errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
+from .store import StoreConflict, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +128,8 @@ def register_error_handlers(app: Flask) -> None:
         return problem_response(412, "The facility was changed by someone else; fetch it again.")
 
     @app.errorhandler(IntegrityError)
-    # The drivers' own, from bulk writes on their cursors (COPY on PostgreSQL).
-    @app.errorhandler(psycopg.IntegrityError)
-    @app.errorhandler(sqlite3.IntegrityError)
+    # The store's, from bulk writes on the drivers' cursors (COPY on PostgreSQL).
+    @app.errorhandler(StoreConflict)
     def _integrity(error):
         log.warning("integrity error: %s", getattr(error, "orig", error))
         return problem_response(409, "The change conflicts with data already stored.")
@@ -139,11 +137,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
     @app.errorhandler(PoolTimeoutError)
-    # The same failures raised by the drivers themselves (the nearest search uses the
-    # driver's cursor directly).
-    @app.errorhandler(psycopg.OperationalError)
-    @app.errorhandler(psycopg.InterfaceError)
-    @app.errorhandler(sqlite3.OperationalError)
+    # The same failures on the drivers' own cursors (the nearest search), as the store says.
+    @app.errorhandler(StoreUnavailable)
     def _database_unavailable(error):
         # Connection refused, lost, timed out or locked: the client may try again shortly.
         log.error("database unavailable: %s", type(getattr(error, "orig", error)).__name__)

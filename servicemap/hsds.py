@@ -13,15 +13,17 @@ import math
 import uuid
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .districts import load_districts
 from .extensions import db
-from .geo.spatial import NearestQuery, nearest
+from .geo.spatial import NearestQuery
 from .hours import SHANGHAI
 from .models import Facility
+from .paging import page_of, paginate
 from .registry import filtered
-from .vocabulary import KINDS, OWNERSHIP, SERVICES, STATUSES
+from .store import nearest
+from .vocabulary import BYDAY, HSDS_STATUS, KINDS, OWNERSHIP, SERVICES, STATUSES, WEEKDAYS_ZH
 
 VERSION = "3.0"
 PROFILE = "https://openreferral.org/specification/3.0/"  # no profile of our own: the default
@@ -66,10 +68,6 @@ ORGANIZATION = Reversible.named("organization")
 SERVICE_AT_LOCATION = Reversible.named("service_at_location")
 
 PUBLISHED = [status for status in STATUSES if status != "draft"]  # HSDS has no drafts
-HSDS_STATUS = {"active": "active", "inactive": "inactive",
-               "temporarily_closed": "temporarily closed"}
-BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 CHONGQING = "重庆市"  # a municipality: both the city and the province-level division
 APPROXIMATE = {"street": "坐标为所在街道的大致位置 (approximate: street level)",
                "district": "坐标为所在区县的中心点 (approximate: district centre)"}
@@ -344,15 +342,11 @@ def find_facilities(page_number: int, per_page: int, *, search: str | None = Non
         query = query.where(Facility.id == facility_id)
     if modified_after is not None:
         query = query.where(Facility.updated_at >= modified_after)
-    start = (page_number - 1) * per_page
     if near is None:
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = db.session.scalars(
-            query.order_by(Facility.name, Facility.id).offset(start).limit(per_page)).all()
-        return list(rows), total
+        return paginate(query, page_number, per_page, Facility.name, Facility.id)
     narrowed = bool(search) or facility_id is not None or modified_after is not None
     ranked = _nearest_ids(query if narrowed else None, near, term)
-    chosen = ranked[start:start + per_page]
+    chosen = page_of(ranked, page_number, per_page)
     rows = {f.id: f for f in db.session.scalars(select(Facility).where(Facility.id.in_(chosen)))}
     return [rows[key] for key in chosen], len(ranked)
 

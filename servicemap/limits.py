@@ -12,12 +12,12 @@ from flask_limiter import ApplicationLimit, Limiter, RequestLimit
 
 from .auth import KEY_PREFIX, is_known_key
 from .errors import problem_response
+from .http_methods import WRITE_METHODS
 
 # What a key from auth.create_key looks like: the prefix and 43 URL-safe characters. Anything
 # else is not worth a database look-up and counts against the client's address.
 KEY_SHAPE = re.compile(re.escape(KEY_PREFIX) + r"[A-Za-z0-9_-]{20,100}")
 ELIGIBILITY_PATHS = ("/api/v1/eligibility", "/api/v1/recommendations")
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CATEGORIES = ("search", "eligibility", "write")
 
 

@@ -4,30 +4,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, inspect, or_, select
+from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import selectinload
 
-from . import audit, hours
+from . import audit, hours, store
 from .districts import load_districts
 from .domain_errors import Conflict, Invalid, NotFound, Unavailable
 from .extensions import db
 from .geo.coordsys import from_wgs84, to_wgs84
 from .geo.gazetteer import BoundariesUnavailable, district_readings, districts_at
-from .geo.rtree import class_rtree_select, rtree_select
 from .holidays import current_calendar
-from .hours import default_holiday_rule, opening_state
+from .hours import SHANGHAI, default_holiday_rule, opening_state
 from .locating import locate
 from .models import Facility, FacilityService, GeocodePending, utcnow
+from .paging import paginate
 from .vocabulary import ordered_services
 from .weekly_slots import week_masks
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Plain columns copied as they are from validated input to the model.
 SIMPLE_FIELDS = (
@@ -113,25 +109,17 @@ def filtered(filters: dict):
     if "inclusive" in filters:
         query = query.where(Facility.inclusive == filters["inclusive"])
     if "q" in filters:
-        pattern = "%" + _escape_like(filters["q"].strip()) + "%"
-        query = query.where(or_(Facility.name.ilike(pattern, escape="\\"),
-                                Facility.name_en.ilike(pattern, escape="\\"),
-                                Facility.address.ilike(pattern, escape="\\")))
+        # % and _ typed by a resident are characters, not wildcards (SQLAlchemy escapes them).
+        text = filters["q"].strip()
+        query = query.where(or_(Facility.name.icontains(text, autoescape=True),
+                                Facility.name_en.icontains(text, autoescape=True),
+                                Facility.address.icontains(text, autoescape=True)))
     return query
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def list_facilities(filters: dict, page: int, per_page: int) -> tuple[list[Facility], int]:
     """One page of matching facilities, by name then id, and the total count."""
-    query = filtered(filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(Facility.name, Facility.id).offset((page - 1) * per_page).limit(per_page)
-    ).all()
-    return list(rows), total
+    return paginate(filtered(filters), page, per_page, Facility.name, Facility.id)
 
 
 # The columns an unchanged write expires when geocode_pending has news (not the id or the
@@ -350,18 +338,14 @@ def bulk_insert(connection, records, batch_size: int = 20_000) -> int:
     """Insert many facilities fast, on an open transaction; returns how many.
 
     Each record holds model column names with WGS-84 `lat`/`lon` and a `services` list, and
-    is trusted to be validated already. Rows go to the driver as they are (executemany on
-    SQLite, COPY on PostgreSQL) after the column types' own conversions, skipping per-row ORM
-    work; spatial indexes follow by the database's triggers and generated columns, the
-    opening hours' slot masks (weekly_slots.py) are computed here.
+    is trusted to be validated already. The store sends the rows to the driver as they are
+    (store.bulk_writer); the opening hours' slot masks (weekly_slots.py) are computed here.
     """
-    if connection.dialect.name == "postgresql":
-        return _bulk_rows(connection, _copy_rows, records, batch_size)
-    with rtree_filled_afterwards(connection):
-        return _bulk_rows(connection, _insert_rows, records, batch_size)
+    with store.bulk_writer(connection) as write:
+        return _bulk_rows(write, records, batch_size)
 
 
-def _bulk_rows(connection, write, records, batch_size: int) -> int:
+def _bulk_rows(write, records, batch_size: int) -> int:
     now, count = utcnow(), 0
     facilities, services = [], []
     for record in records:
@@ -375,35 +359,8 @@ def _bulk_rows(connection, write, records, batch_size: int) -> int:
         services.extend((record["id"], service) for service in record.pop("services", ()))
         facilities.append(record)
         if len(facilities) >= batch_size:
-            count += _flush(connection, write, facilities, services)
-    return count + _flush(connection, write, facilities, services)
-
-
-@contextmanager
-def rtree_filled_afterwards(connection):
-    """Within this transaction, index new rows in one statement per R*Tree instead of a trigger
-    per row (the class R*Tree in class order, so that its nodes start out one class each, and
-    once the services are written).
-
-    The insert triggers are dropped and re-created as they were; SQLite's DDL is transactional
-    and the transaction holds the only write lock, so no other writer can slip past the index.
-    """
-    triggers = dict(connection.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
-        "('facility_rtree_insert', 'facility_class_rtree_insert', "
-        "'facility_class_rtree_services_insert')").all())
-    first = connection.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM facility").scalar_one()
-    for name in triggers:
-        connection.exec_driver_sql(f"DROP TRIGGER {name}")
-    yield
-    connection.exec_driver_sql(
-        f"INSERT INTO facility_rtree {rtree_select('f', 'FROM facility f')} AND f.seq > ?",
-        (first,))
-    connection.exec_driver_sql(
-        f"INSERT INTO facility_class_rtree {class_rtree_select('f', 'FROM facility f')} "
-        "AND f.seq > ? ORDER BY 6, 8, 10, 1", (first,))
-    for sql in triggers.values():
-        connection.exec_driver_sql(sql)
+            count += _flush(write, facilities, services)
+    return count + _flush(write, facilities, services)
 
 
 BULK_DEFAULTS = {name: None for name in (
@@ -415,48 +372,13 @@ FACILITY_COLUMNS = [c for c in Facility.__table__.columns if c.name != "seq"]
 SERVICE_COLUMNS = list(FacilityService.__table__.columns)
 
 
-def _flush(connection, write, facilities: list[dict], services: list[tuple]) -> int:
+def _flush(write, facilities: list[dict], services: list[tuple]) -> int:
     count = len(facilities)
     if facilities:
-        write(connection, Facility.__table__.name, FACILITY_COLUMNS,
+        write(Facility.__table__.name, FACILITY_COLUMNS,
               [tuple(f[c.name] for c in FACILITY_COLUMNS) for f in facilities])
     if services:
-        write(connection, FacilityService.__table__.name, SERVICE_COLUMNS, services)
+        write(FacilityService.__table__.name, SERVICE_COLUMNS, services)
     facilities.clear()
     services.clear()
     return count
-
-
-def _converted(connection, columns, rows):
-    """Rows with each value converted as the column's SQLAlchemy type would bind it."""
-    dialect = connection.dialect
-    processors = [(index, process) for index, column in enumerate(columns)
-                  if (process := column.type.dialect_impl(dialect).bind_processor(dialect))]
-    # The same object (a batch's timestamp, the shared empty hours) converts once.
-    last = {index: (None, None) for index, _ in processors}
-    for row in rows:
-        row = list(row)
-        for index, process in processors:
-            value = row[index]
-            if value is not None:
-                seen, converted = last[index]
-                if value is not seen:
-                    converted = process(value)
-                    last[index] = (value, converted)
-                row[index] = converted
-        yield row
-
-
-def _insert_rows(connection, table: str, columns, rows) -> None:
-    names = ", ".join(c.name for c in columns)
-    marks = ", ".join("?" for _ in columns)
-    connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})",
-                               [tuple(row) for row in _converted(connection, columns, rows)])
-
-
-def _copy_rows(connection, table: str, columns, rows) -> None:
-    names = ", ".join(c.name for c in columns)
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-        for row in _converted(connection, columns, rows):
-            copy.write_row(row)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .hours import HOLIDAY_RULES
-from .vocabulary import KINDS, OWNERSHIP, SERVICES
+from .vocabulary import KINDS, OWNERSHIP, SERVICES, WEEKDAY_OF_CHAR
 
 # Chinese headers of the contract, mapped to the field names.
 CHINESE_HEADERS = {
@@ -19,7 +19,6 @@ CHINESE_HEADERS = {
 }
 COLUMNS = list(CHINESE_HEADERS.values())
 
-WEEKDAYS_ZH = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7}
 TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes", "是", "y"}, {"false", "0", "no", "否", "n"}
 # A closure: `2026-02-15/2026-02-23 春节休息` (one day may stand alone: `2026-03-02 盘点`).
 CLOSURE = re.compile(r"^(?P<from>\d{4}-\d{2}-\d{2})(?:\s*/\s*(?P<to>\d{4}-\d{2}-\d{2}))?"
@@ -62,7 +61,8 @@ def parse_days(text: str) -> list[int]:
     text = text.strip()
     if text in ("每天", "每日", "全天", "daily"):
         return list(range(1, 8))
-    text = re.sub(r"(周|星期)([一二三四五六日天])", lambda m: str(WEEKDAYS_ZH[m.group(2)]), text)
+    text = re.sub(r"(周|星期)([一二三四五六日天])",
+                  lambda m: str(WEEKDAY_OF_CHAR[m.group(2)]), text)
     text = text.replace("至", "-").replace("、", ",").replace("，", ",")
     days: set[int] = set()
     for part in text.split(","):

@@ -40,6 +40,32 @@ STATUSES: dict[str, tuple[str, str]] = {
     "draft": ("草稿", "Draft"),
 }
 
+# The one place that says which facilities are searched (and so indexed): geo/rtree.py and
+# geo/spatial.py build their SQL with searchable_sql. Migrations
+# 0002 and 0005 wrote the same condition into their partial indexes as literal SQL, as it
+# stood then; PostgreSQL uses those indexes only while searchable_sql matches them.
+SEARCHABLE_STATUS = "active"
+
+
+def searchable_sql(alias: str) -> str:
+    """SQL true for the searchable rows of the facility table under `alias`."""
+    return f"{alias}.status = '{SEARCHABLE_STATUS}'"
+
+
+# Weekdays, ISO numbered (1 Monday .. 7 Sunday), both ways: as written in Chinese (周一 or
+# 星期一; 天 is a second name for Sunday) and as HSDS/iCalendar BYDAY codes.
+WEEKDAY_CHARS = ("一", "二", "三", "四", "五", "六", "日")
+WEEKDAYS_ZH = tuple("周" + char for char in WEEKDAY_CHARS)
+WEEKDAY_OF_CHAR = {char: day for day, char in enumerate(WEEKDAY_CHARS, 1)} | {"天": 7}
+BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+WEEKDAY_OF_BYDAY = {code: day for day, code in enumerate(BYDAY, 1)}
+
+# Our statuses as HSDS writes them (drafts are never published), and back; HSDS's "defunct"
+# has no counterpart of its own and reads as inactive.
+HSDS_STATUS = {"active": "active", "inactive": "inactive",
+               "temporarily_closed": "temporarily closed"}
+STATUS_OF_HSDS = {hsds: ours for ours, hsds in HSDS_STATUS.items()} | {"defunct": "inactive"}
+
 PRECISIONS = ("exact", "street", "district")
 
 ROLES = ("admin", "editor")

@@ -15,7 +15,7 @@ import pytest
 from geopy.distance import geodesic
 from sqlalchemy import create_engine, make_url, text
 
-from servicemap import create_app
+from servicemap import create_app, store
 from servicemap.config import Config
 from servicemap.database import make_engine, upgrade
 from servicemap.models import Base
@@ -76,7 +76,7 @@ def app(database_url, tmp_path):
     app = create_app(Config(database_url=database_url, auto_init=False, testing=True,
                             instance_dir=tmp_path))
     yield app
-    app.extensions["servicemap.db"].kw["bind"].dispose()
+    store.engine(app).dispose()
 
 
 @pytest.fixture

@@ -248,3 +248,13 @@ def test_seeding_is_audited_as_command_line_writes(runner, client, admin):
     entries = client.get("/api/v1/audit?action=create&per_page=100", headers=admin).json
     assert entries["total"] == 91  # one per row of seeds/facilities.csv
     assert {item["key_id"] for item in entries["items"]} == {"cli"}
+
+
+def test_the_log_pages_within_the_same_limit_as_every_list(client, app, admin, monkeypatch):
+    monkeypatch.setattr(app.config["SERVICEMAP"], "per_page_max", 2)
+    problem = assert_problem(client.get("/api/v1/audit?per_page=3", headers=admin), 422,
+                             "per_page")
+    assert problem["errors"]["per_page"] == ["Must be at most 2."]
+    for path in ("/api/v1/facilities?per_page=3", "/api/v1/hsds/services?per_page=3"):
+        assert client.get(path).json["errors"]["per_page"] == ["Must be at most 2."]
+    assert client.get("/api/v1/audit?per_page=2", headers=admin).status_code == 200

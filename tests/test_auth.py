@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from servicemap import create_app
+from servicemap import create_app, store
 from servicemap.config import Config
 from servicemap.extensions import db
 from servicemap.models import ApiKey
@@ -138,7 +138,7 @@ def test_a_key_revoked_in_one_app_is_refused_at_once_by_another(runner, app, dat
         assert_problem(client.post("/api/v1/facilities", json=meal_point(name="二"),
                                    headers=headers), 401)
     finally:
-        other.extensions["servicemap.db"].kw["bind"].dispose()
+        store.engine(other).dispose()
 
 
 # Editors stay inside their districts when the district is derived, not given.

@@ -86,6 +86,21 @@ def test_q_matches_chinese_substrings_of_name_and_address(client, admin):
     assert client.get("/api/v1/facilities?q=100%25").json["total"] == 0  # % is literal
 
 
+def test_q_takes_like_wildcards_and_backslashes_as_plain_characters(client, admin):
+    create(client, admin, name="老年食堂_A 50%优惠 a\\b")
+    create(client, admin, name="老年食堂XA 5000优惠 ab")
+
+    def names(q: str) -> list[str]:
+        return [i["name"] for i in client.get("/api/v1/facilities", query_string={"q": q})
+                .json["items"]]
+
+    literal = ["老年食堂_A 50%优惠 a\\b"]
+    assert names("_A") == literal
+    assert names("50%优惠") == literal
+    assert names("a\\b") == literal
+    assert len(names("老年食堂")) == 2
+
+
 def test_list_paginates_with_totals_and_keeps_order(client, admin):
     for number in range(5):
         create(client, admin, name=f"助餐点{number}")

@@ -18,7 +18,7 @@ from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
 from geopy.location import Location
 from sqlalchemy import func, select
 
-from servicemap import create_app
+from servicemap import create_app, store
 from servicemap.config import Config
 from servicemap.extensions import db
 from servicemap.geo.coordsys import from_wgs84
@@ -438,4 +438,4 @@ def test_an_app_reads_extra_gazetteer_folders_from_its_config(database_url, tmp_
         facility = Facility(name="助餐点", kind="meal_point", address="北碚区缙云山1号")
         locate(facility)
         assert (facility.lat, facility.location_precision) == (29.835, "exact")
-    app.extensions["servicemap.db"].kw["bind"].dispose()
+    store.engine(app).dispose()

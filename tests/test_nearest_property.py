@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 
 from servicemap.database import make_engine
-from servicemap.geo.spatial import NearestQuery, nearest
+from servicemap.geo.spatial import NearestQuery
 from servicemap.holidays import load_calendar
 from servicemap.hours import default_holiday_rule, is_open
 from servicemap.models import Facility, FacilityService
 from servicemap.registry import bulk_insert
+from servicemap.store import nearest
 from servicemap.vocabulary import KINDS, SERVICES
 
 CENTRE = (29.7, 106.5)

@@ -18,7 +18,7 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import text, update
 
-from servicemap import create_app
+from servicemap import create_app, store
 from servicemap.config import Config
 from servicemap.database import make_engine
 from servicemap.observability import JsonFormatter, watch_pool
@@ -58,7 +58,7 @@ def limited(request, database_url, tmp_path):
     make.prefix, make.storage = prefix, request.param
     yield make
     for app in apps:
-        app.extensions["servicemap.db"].kw["bind"].dispose()
+        store.engine(app).dispose()
     if redis_url:
         import redis
 
@@ -188,7 +188,7 @@ def test_requests_are_served_and_limited_per_worker_while_redis_is_down(database
                             redis_url="redis://127.0.0.1:1/0", rate_limit_search="2/minute"))
     client = app.test_client()
     assert [client.get(NEAREST).status_code for _ in range(3)] == [200, 200, 429]
-    app.extensions["servicemap.db"].kw["bind"].dispose()
+    store.engine(app).dispose()
 
 
 def test_rate_limits_are_off_under_testing_unless_turned_on(database_url, tmp_path):
@@ -196,7 +196,7 @@ def test_rate_limits_are_off_under_testing_unless_turned_on(database_url, tmp_pa
                             instance_dir=tmp_path, rate_limit_search="1/minute"))
     client = app.test_client()
     assert {client.get(NEAREST).status_code for _ in range(3)} == {200}
-    app.extensions["servicemap.db"].kw["bind"].dispose()
+    store.engine(app).dispose()
 
 
 def test_rate_limit_settings_are_read_from_the_environment():
@@ -344,7 +344,7 @@ def test_service_resumes_after_postgresql_drops_its_connections(postgres_url, tm
                                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
     admin.dispose()
     assert client.get("/api/v1/facilities").status_code == 200
-    app.extensions["servicemap.db"].kw["bind"].dispose()
+    store.engine(app).dispose()
 
 
 def test_postgresql_statements_have_a_bounded_time(postgres_url, tmp_path):
@@ -354,7 +354,7 @@ def test_postgresql_statements_have_a_bounded_time(postgres_url, tmp_path):
 
     with app.app_context():
         assert db.session.scalar(text("SHOW statement_timeout")) == "1500ms"
-    app.extensions["servicemap.db"].kw["bind"].dispose()
+    store.engine(app).dispose()
 
 
 @pytest.mark.parametrize("error", ["psycopg", "sqlite3"])
@@ -363,7 +363,7 @@ def test_a_driver_error_during_the_search_is_503_not_500(client, monkeypatch, er
 
     import psycopg
 
-    from servicemap.api import nearest as nearest_api
+    from servicemap.geo import spatial
 
     failure = (psycopg.OperationalError("the database system is shutting down")
                if error == "psycopg" else sqlite3.OperationalError("database is locked"))
@@ -371,7 +371,9 @@ def test_a_driver_error_during_the_search_is_503_not_500(client, monkeypatch, er
     def down(*args, **kwargs):
         raise failure
 
-    monkeypatch.setattr(nearest_api, "nearest", down)
+    # The backend's search, on the driver's own cursor: the store says what failed.
+    monkeypatch.setattr(spatial, "sqlite_nearest", down)
+    monkeypatch.setattr(spatial, "postgis_nearest", down)
     response = client.get("/api/v1/facilities/nearest?lat=29.8&lon=106.4")
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert response.mimetype == "application/problem+json"

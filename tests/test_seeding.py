@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from servicemap import create_app
+from servicemap import create_app, store
 from servicemap.config import Config
 
 
@@ -73,7 +73,7 @@ def test_a_bad_seed_row_fails_naming_file_line_and_column(runner, app, tmp_path)
 def test_backup_copies_the_embedded_database_while_it_serves(runner, client, app, tmp_path):
     import sqlite3
 
-    if app.extensions["servicemap.db"].kw["bind"].dialect.name != "sqlite":
+    if store.engine(app).dialect.name != "sqlite":
         result = runner.invoke(args=["backup", str(tmp_path / "b.sqlite3")])
         assert result.exit_code != 0 and "pg_dump" in result.output
         return

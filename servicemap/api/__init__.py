@@ -7,7 +7,7 @@ import re
 from itertools import accumulate
 
 import flask_smorest
-from flask import request
+from flask import current_app, request
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -19,8 +19,8 @@ from ..bounds import (
     storable_text,
 )
 from ..errors import Problem
+from ..http_methods import BODY_METHODS
 
-WRITE_METHODS = {"POST", "PUT", "PATCH"}
 JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 NOT_A_BRACKET = re.compile(r"[^\[\]{}]")
 # Cheap tests on the text that let most bodies skip the slower checks: a NUL or a surrogate can
@@ -32,9 +32,18 @@ MAX_NAMED = 20
 
 def require_json() -> None:
     """415 for a write whose body is not JSON (a blueprint before_request hook)."""
-    if request.method in WRITE_METHODS and not request.is_json:
+    if request.method in BODY_METHODS and not request.is_json:
         raise Problem(415, "Send the body as JSON with 'Content-Type: application/json'; "
                            f"got {request.mimetype or 'no content type'}.")
+
+
+def page_size(per_page: int | None) -> int:
+    """The page size asked for (already at least 1), or the default; 422 past the maximum."""
+    config = current_app.config["SERVICEMAP"]
+    if per_page is not None and per_page > config.per_page_max:
+        raise Problem(422, "per_page is too large.",
+                      {"per_page": [f"Must be at most {config.per_page_max}."]})
+    return per_page or config.per_page_default
 
 
 def read_json_body(data: bytes) -> object:

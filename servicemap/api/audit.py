@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from flask import g
 from marshmallow import Schema, fields, validate
 
 from ..audit import list_entries, present_entry
-from ..auth import key_required
-from ..errors import Problem
-from ..registry import SHANGHAI
+from ..auth import admin_only, key_required
+from ..hours import SHANGHAI
 from ..schemas import BoundedAwareDateTime, PageSchema
-from . import Blueprint
+from . import Blueprint, page_size
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
                 description="The audit log of writes 操作日志 (admin keys only)")
@@ -28,7 +26,8 @@ class AuditQuerySchema(Schema):
     until = BoundedAwareDateTime(default_timezone=SHANGHAI, metadata={
         "description": "ISO 8601, inclusive; without an offset, Asia/Shanghai"})
     page = fields.Integer(load_default=1, validate=validate.Range(1, 1_000_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+    per_page = fields.Integer(load_default=None, validate=validate.Range(min=1),
+                              metadata={"description": "Default 20, at most 100"})
 
 
 class AuditEntrySchema(Schema):
@@ -56,10 +55,10 @@ class AuditPageSchema(PageSchema):
 @blp.arguments(AuditQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, AuditPageSchema)
 @blp.doc(security=[{"bearer": []}])
-def list_(page: int, per_page: int, **filters):
+@admin_only("Only admin keys may read the audit log.")
+def list_(page: int, per_page: int | None, **filters):
     """List audit entries, newest first (admin)."""
-    if g.api_key.role != "admin":
-        raise Problem(403, "Only admin keys may read the audit log.")
+    per_page = page_size(per_page)
     items, total = list_entries(filters, page, per_page)
     return {"items": [present_entry(e) for e in items], "page": page, "per_page": per_page,
             "total": total}

@@ -14,9 +14,10 @@ from ..eligibility.facts import fact_properties
 from ..errors import Problem
 from ..extensions import db
 from ..geo.coordsys import to_wgs84
-from ..geo.spatial import NearestQuery, nearest
+from ..geo.spatial import NearestQuery
 from ..registry import present_hits
 from ..schemas import OriginSchema, PointSchema
+from ..store import nearest
 from . import Blueprint, require_json
 
 blp = Blueprint("eligibility", __name__, url_prefix="/api/v1",

@@ -10,6 +10,7 @@ from flask import Response, json, stream_with_context
 from sqlalchemy import select
 
 from ..extensions import db
+from ..geojson import GEOJSON, feature
 from ..importing import XLSX
 from ..models import Facility
 from ..registry import present
@@ -85,24 +86,17 @@ def _number(text: str) -> int | float | None:
 
 @blp.route("/facilities.geojson")
 @blp.doc(responses={200: {"description": "A GeoJSON FeatureCollection (WGS-84)",
-                          "content": {"application/geo+json": {"schema": {"type": "object"}}}}})
+                          "content": {GEOJSON: {"schema": {"type": "object"}}}}})
 def facilities_geojson():
     """Every facility as a GeoJSON Feature; those without a location have no geometry."""
 
     def chunks():
         yield '{"type": "FeatureCollection", "features": ['
         for number, facility in enumerate(_all_facilities()):
-            properties = present(facility)
-            location = properties.pop("location")
-            geometry = ({"type": "Point", "coordinates": [location["lon"], location["lat"]]}
-                        if location else None)
-            properties["id"] = str(properties["id"])
-            if location:
-                properties["location"] = {"precision": location["precision"]}
-            feature = {"type": "Feature", "id": properties["id"], "geometry": geometry,
-                       "properties": properties}
-            yield ("," if number else "") + json.dumps(feature)
+            # The point is the geometry; the location keeps only how precise it is.
+            yield ("," if number else "") + json.dumps(feature(present(facility),
+                                                               keep=("precision",)))
         yield "]}"
 
-    return Response(stream_with_context(chunks()), mimetype="application/geo+json",
+    return Response(stream_with_context(chunks()), mimetype=GEOJSON,
                     headers={"Content-Disposition": "attachment; filename=facilities.geojson"})

@@ -6,7 +6,7 @@ import re
 import zlib
 from urllib.parse import urlencode
 
-from flask import Response, current_app, request, url_for
+from flask import Response, request, url_for
 from marshmallow import Schema, fields, validate
 
 from .. import hours
@@ -23,7 +23,7 @@ from ..schemas import (
     FacilityQuerySchema,
     FacilitySchema,
 )
-from . import Blueprint, require_json
+from . import Blueprint, page_size, require_json
 
 blp = Blueprint("facilities", __name__, url_prefix="/api/v1/facilities",
                 description="The facility registry 设施登记")
@@ -82,11 +82,7 @@ def _answer(facility: Facility, coordsys: str, status: int = 200):
 @blp.response(200, FacilityPageSchema)
 def list_(page: int, per_page: int | None, coordsys: str, **filters):
     """List facilities, filtered and paginated."""
-    config = current_app.config["SERVICEMAP"]
-    per_page = per_page or config.per_page_default
-    if per_page > config.per_page_max:
-        raise Problem(422, "per_page is too large.",
-                      {"per_page": [f"Must be at most {config.per_page_max}."]})
+    per_page = page_size(per_page)
     items, total = list_facilities(filters, page, per_page)
     moment = hours.shanghai_now()
     body = {"items": [present_answer(f, coordsys, moment) for f in items], "page": page,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import url_for
 from marshmallow import (
     INCLUDE,
     Schema,
@@ -18,8 +18,9 @@ from ..errors import Problem
 from ..geo.coordsys import COORDSYS, to_wgs84
 from ..geo.spatial import NearestQuery
 from ..hours import local_time
+from ..paging import page_of
 from ..schemas import BoundedDateTime
-from . import Blueprint
+from . import Blueprint, page_size
 
 blp = Blueprint("hsds", __name__, url_prefix="/api/v1/hsds",
                 description="Open Referral HSDS 3.0 (bodies valid against the HSDS schemas)")
@@ -158,14 +159,6 @@ class HsdsServiceQuerySchema(HsdsPageQuerySchema):
             raise ValidationError(errors)
 
 
-def _per_page(per_page: int | None) -> int:
-    config = current_app.config["SERVICEMAP"]
-    if per_page is not None and per_page > config.per_page_max:
-        raise Problem(422, "per_page is too large.",
-                      {"per_page": [f"Must be at most {config.per_page_max}."]})
-    return per_page or config.per_page_default
-
-
 def _found(obj, what: str, given: str):
     if obj is None:
         raise Problem(404, f"No {what} has the id {given!r}.")
@@ -174,7 +167,7 @@ def _found(obj, what: str, given: str):
 
 def _search(args: dict, build) -> dict:
     """A page of `build(facility)` for the service filters."""
-    page, per_page = args["page"], _per_page(args["per_page"])
+    page, per_page = args["page"], page_size(args["per_page"])
     near = None
     if "lat" in args:
         lat, lon = to_wgs84(args["lat"], args["lon"], args["coordsys"])
@@ -295,6 +288,5 @@ def _static_page(objects: list[dict], args: dict) -> dict:
         text = args["search"].strip().lower()
         objects = [o for o in objects if any(text in str(o.get(key, "")).lower()
                                              for key in ("code", "name", "description"))]
-    page, per_page = args["page"], _per_page(args["per_page"])
-    start = (page - 1) * per_page
-    return hsds.page(objects[start:start + per_page], len(objects), page, per_page)
+    page, per_page = args["page"], page_size(args["per_page"])
+    return hsds.page(page_of(objects, page, per_page), len(objects), page, per_page)

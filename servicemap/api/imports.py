@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from flask import current_app, g, request
+from flask import current_app, request
 from marshmallow import Schema, fields, validate
 
-from ..auth import key_required
+from ..auth import admin_only, key_required
 from ..errors import Problem
-from ..extensions import PROBLEM_JSON
+from ..extensions import PROBLEM_JSON, db
 from ..geo.coordsys import COORDSYS
 from ..importing import (
     EXTENSIONS,
@@ -61,7 +61,7 @@ def _allow_large_files():
     request.max_content_length = current_app.config["SERVICEMAP"].max_import_bytes
     # The file is read and checked before the write lock is taken (importing.py); a dry
     # run never takes it, so other writers are not kept waiting by an upload.
-    g.write_lock_deferred = True
+    db.begin_as_writer(False)
 
 
 def _upload() -> tuple[bytes, str]:
@@ -93,10 +93,9 @@ def _upload() -> tuple[bytes, str]:
                   description="More bytes or rows than an import may hold (nothing written)")
 @blp.doc(requestBody={"content": {t: {"schema": {"type": "string", "format": "binary"}}
                                   for t in [*MEDIA_TYPES, "multipart/form-data"]}})
+@admin_only("Only admin keys may import.")
 def create(dry_run: bool, coordsys: str | None = None):
     """Import facilities: a dry run reports; a real import writes all rows or none (admin)."""
-    if g.api_key.role != "admin":
-        raise Problem(403, "Only admin keys may import.")
     data, fmt = _upload()
     config = current_app.config["SERVICEMAP"]
     try:

@@ -8,16 +8,16 @@ from .. import hours
 from ..errors import Problem
 from ..extensions import db
 from ..geo.coordsys import to_wgs84
-from ..geo.spatial import NearestQuery, nearest
+from ..geo.spatial import NearestQuery
+from ..geojson import GEOJSON, feature
 from ..holidays import current_calendar
 from ..registry import present_hits
 from ..schemas import NearestQuerySchema, NearestSchema
+from ..store import nearest
 from . import Blueprint
 
 blp = Blueprint("nearest", __name__, url_prefix="/api/v1/facilities",
                 description="Nearest-service search 就近查找")
-
-GEOJSON = "application/geo+json"
 
 
 @blp.route("/nearest")
@@ -60,14 +60,7 @@ def _delivering(query: NearestQuery, program_id: str) -> NearestQuery | None:
 
 def _feature_collection(body: dict) -> Response:
     """RFC 7946 features; coordinates in the coordsys asked for, named in `coordsys`."""
-    features, origin = [], body["origin"]
-    for item in body.pop("items"):
-        location = item.pop("location")
-        features.append({
-            "type": "Feature", "id": str(item["id"]),
-            "geometry": {"type": "Point", "coordinates": [location["lon"], location["lat"]]},
-            "properties": {**item, "id": str(item["id"]), "location": location},
-        })
+    features, origin = [feature(item) for item in body.pop("items")], body["origin"]
     body = {"type": "FeatureCollection", "coordsys": origin["coordsys"], **body,
             "features": features}
     return Response(json.dumps(body), mimetype=GEOJSON)

@@ -3,6 +3,7 @@
 from flask import url_for
 from sqlalchemy import text
 
+from .. import store
 from ..errors import Problem
 from ..extensions import db
 from ..observability import metrics_response
@@ -41,7 +42,7 @@ def readyz():
     except Exception as exc:  # any failure to reach the database means "not ready"
         raise Problem(503, f"The database is unreachable: {type(exc).__name__}.",
                       headers={"Retry-After": "5"}) from None
-    return {"status": "ok", "database": db.engine.dialect.name}
+    return {"status": "ok", "database": store.backend_name(db.engine)}
 
 
 @blp.route("/metrics")

@@ -13,8 +13,8 @@ from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import get_geocoder_for_service
 from geopy.geocoders.base import Geocoder
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from .. import store
 from ..districts import load_districts
 from ..extensions import db
 from ..models import Facility, GeocodeCache, utcnow
@@ -122,11 +122,10 @@ def answer_precision(raw: dict) -> str | None:
 
 def _remember(service: str, key: str, found: Found) -> None:
     # Two writers may ask at once: the second insert is a no-op, never a failed request.
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    db.session.execute(dialect.insert(GeocodeCache).values(
+    store.insert_or_ignore(
+        db.session, GeocodeCache,
         service=service, query=key, lat=found.lat, lon=found.lon, precision=found.precision,
-        district_code=found.district_code, street=found.street, created_at=utcnow(),
-    ).on_conflict_do_nothing())
+        district_code=found.district_code, street=found.street, created_at=utcnow())
 
 
 def known_addresses(district_code: str, rest: str) -> list[Entry]:

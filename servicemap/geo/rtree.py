@@ -4,6 +4,7 @@ Shared by the migration that creates the triggers and by the bulk path, which fi
 in one statement (about three times faster than a trigger per row).
 """
 
+from ..vocabulary import searchable_sql
 from ..weekly_slots import COLUMNS as SLOT_COLUMNS
 
 # Half-sizes in degrees of the box around a service area: geo.distance.box_around in SQL, with
@@ -22,7 +23,7 @@ def rtree_select(alias: str, source: str = "", extra: str = "") -> str:
     return (f"SELECT {a}.seq, {a}.lat - coalesce({dlat}, 0), {a}.lat + coalesce({dlat}, 0), "
             f"max(-180.0, {a}.lon - coalesce({dlon}, 0)), "
             f"min(180.0, {a}.lon + coalesce({dlon}, 0)){extra} "
-            f"{source} WHERE {a}.status = 'active' AND {a}.lat IS NOT NULL")
+            f"{source} WHERE {searchable_sql(a)} AND {a}.lat IS NOT NULL")
 
 
 

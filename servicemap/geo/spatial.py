@@ -1,4 +1,5 @@
-"""Nearest-facility search: one function per backend behind `nearest`, sharing the ranking.
+"""Nearest-facility search: one function per backend, sharing the ranking (store.nearest
+picks the backend's).
 
 Both backends hand over candidates together with a bound: every facility not among the
 candidates is farther than the bound. Ranking measures each candidate's geodesic distance,
@@ -15,14 +16,14 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Connection
-
 from ..holidays import current_calendar
 from ..hours import is_open
+from ..vocabulary import searchable_sql
 from ..weekly_slots import open_condition
 from .distance import box_around, geodesic_m
 from .rtree import CLASS_KINDS, CLASS_STEP, kind_class, services_mask
 
+SEARCHABLE = searchable_sql("f")  # active facilities only (vocabulary.py)
 # Spherical distances (PostGIS <->, mean radius) differ from WGS-84 geodesics by under 0.6%.
 SPHERE_SLACK = 1.0061
 
@@ -61,18 +62,6 @@ class NearestQuery:
 class Hit:
     distance_m: float
     id: uuid.UUID
-
-
-def nearest(connection: Connection, query: NearestQuery) -> list[Hit]:
-    """The active, located facilities nearest the point that pass the filters."""
-    search = _SEARCHES[connection.dialect.name]
-    # The driver's own cursor, inside the connection's transaction: SQLAlchemy's result
-    # machinery would cost a tenth of a search.
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        return search(cursor, query)
-    finally:
-        cursor.close()
 
 
 def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[Hit], bool]:
@@ -217,14 +206,14 @@ def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
             this_kind = f" AND f.kind = %(branch_kind{index})s"
         branches.append(
             f"(SELECT {_columns(query)}, f.geog <-> {point}::geography, {index} FROM facility f "
-            f"WHERE f.status = 'active' AND f.geog && _ST_Expand({point}::geography, %(reach)s)"
+            f"WHERE {SEARCHABLE} AND f.geog && _ST_Expand({point}::geography, %(reach)s)"
             f"{this_kind}{conditions} ORDER BY f.geog <-> {point}::geography "
             "LIMIT %(fetch)s)")
     kinds, kind_params = _filters(NearestQuery(0, 0, kinds=query.kinds), "%%(%s)s")
     params.update(kind_params)
     # Mobile services whose service area (a box around it) holds the resident.
     branches.append(f"(SELECT {_columns(query)}, NULL, -1 FROM facility f WHERE "
-                    f"f.status = 'active' AND f.coverage && {point}{kinds}{conditions})")
+                    f"{SEARCHABLE} AND f.coverage && {point}{kinds}{conditions})")
     sql = " UNION ALL ".join(branches)
     # A couple beyond `limit`: the k-th geodesic must fall below the last spherical distance
     # over the slack, or the loop asks again for more (as when the exact hours check rejects
@@ -252,5 +241,3 @@ def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
             return hits
         fetch *= 4
 
-
-_SEARCHES = {"sqlite": sqlite_nearest, "postgresql": postgis_nearest}

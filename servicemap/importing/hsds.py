@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from ..spreadsheet import CellError
-from ..vocabulary import KINDS, SERVICES
+from ..vocabulary import KINDS, SERVICES, STATUS_OF_HSDS, WEEKDAY_OF_BYDAY
 
-STATUSES = {"active": "active", "inactive": "inactive", "defunct": "inactive",
-            "temporarily closed": "temporarily_closed"}
-BYDAY = {"MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6, "SU": 7}
 # When a service carries none of our taxonomy codes, its name usually says what it is.
 KIND_WORDS = (("食堂", "meal_point"), ("助餐", "meal_point"), ("助浴", "bathing_service"),
               ("幼儿园", "kindergarten"), ("托育", "nursery"), ("敬老院", "care_home"),
@@ -54,7 +51,7 @@ def service_to_facility(service) -> dict:
     hours = _opening_hours(service.get("schedules") or sal.get("schedules") or [])
     if hours:
         data["opening_hours"] = hours
-    status = STATUSES.get(service.get("status"))
+    status = STATUS_OF_HSDS.get(service.get("status"))
     if status:
         data["status"] = status
     if service.get("fees_description"):
@@ -90,8 +87,8 @@ def _address_text(address: dict) -> str:
 def _opening_hours(schedules: list) -> list[dict]:
     hours = []
     for schedule in schedules:
-        days = [BYDAY[d.strip()] for d in (schedule.get("byday") or "").split(",")
-                if d.strip() in BYDAY]
+        days = [WEEKDAY_OF_BYDAY[d.strip()] for d in (schedule.get("byday") or "").split(",")
+                if d.strip() in WEEKDAY_OF_BYDAY]
         opens, closes = schedule.get("opens_at"), schedule.get("closes_at")
         if days and opens and closes:
             hours.append({"days": sorted(set(days)), "opens": opens[:5], "closes": closes[:5]})

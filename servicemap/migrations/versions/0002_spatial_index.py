@@ -59,6 +59,7 @@ def _postgis_upgrade() -> None:
         sa.Computed(f"CASE WHEN lat IS NOT NULL AND service_radius_m IS NOT NULL THEN "
                     f"ST_MakeEnvelope(greatest(-180, lon - {dlon}), lat - {dlat}, "
                     f"least(180, lon + {dlon}), lat + {dlat}, 4326) END", persisted=True)))
+    # Active facilities only: the rule as it stood; vocabulary.searchable_sql holds it now.
     op.execute("CREATE INDEX ix_facility_geog ON facility USING gist (geog) "
                "WHERE status = 'active'")
     op.execute("CREATE INDEX ix_facility_coverage ON facility USING gist (coverage) "

@@ -55,6 +55,7 @@ def upgrade() -> None:
         op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
         # Integers, not booleans: GiST takes a comparison of an integer column as an index
         # condition (geo/spatial.py writes the filters in exactly this form).
+        # Active facilities only: the rule as it stood; vocabulary.searchable_sql holds it now.
         op.execute("CREATE INDEX ix_facility_class_geog ON facility USING gist (kind, "
                    "(CAST(inclusive AS integer)), (CAST(vacancies > 0 AS integer)), geog) "
                    "WHERE status = 'active'")

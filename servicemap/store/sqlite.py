@@ -1,0 +1,112 @@
+"""SQLite: pragmas, BEGIN IMMEDIATE for writers, the R*Tree filled once after a bulk load."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.sqlite import insert  # noqa: F401  (store.insert_or_ignore)
+
+from ..geo.rtree import class_rtree_select, rtree_select
+
+UNAVAILABLE = (sqlite3.OperationalError, sqlite3.InterfaceError)
+CONFLICT = (sqlite3.IntegrityError,)
+BACKUP_INSTEAD = None  # backup() copies the file online
+
+# Pragmas on every SQLite connection: WAL lets readers run beside a writer, busy_timeout makes a
+# writer wait rather than fail, and cache/mmap keep the R*Tree and table pages in memory.
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA cache_size=-65536",
+    "PRAGMA mmap_size=268435456",
+)
+
+
+def make_engine(url: str, _statement_timeout_ms: int = 0) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _on_connect)
+    # With the driver's own transaction handling off, SQLAlchemy must say BEGIN itself.
+    event.listen(engine, "begin", _begin)
+    return engine
+
+
+def _on_connect(dbapi_connection, _record) -> None:
+    # pysqlite's own transaction handling defers BEGIN; let SQLAlchemy emit it instead.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _begin(conn) -> None:
+    # BEGIN IMMEDIATE for writes: a writer takes the write lock before it reads, so two
+    # writers queue (busy_timeout) instead of the second failing on a stale snapshot.
+    conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', '')}")
+
+
+def write_bind(engine: Engine) -> Engine:
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
+
+
+def hold_lock(_connection, _lock_id: int) -> None:
+    """BEGIN IMMEDIATE already holds the one write lock until the transaction ends."""
+
+
+def search():
+    from ..geo.spatial import sqlite_nearest
+
+    return sqlite_nearest
+
+
+@contextmanager
+def bulk_load(connection):
+    """Within this transaction, index new rows in one statement per R*Tree instead of a trigger
+    per row (the class R*Tree in class order, so that its nodes start out one class each, and
+    once the services are written).
+
+    The insert triggers are dropped and re-created as they were; SQLite's DDL is transactional
+    and the transaction holds the only write lock, so no other writer can slip past the index.
+    """
+    triggers = dict(connection.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+        "('facility_rtree_insert', 'facility_class_rtree_insert', "
+        "'facility_class_rtree_services_insert')").all())
+    first = connection.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM facility").scalar_one()
+    for name in triggers:
+        connection.exec_driver_sql(f"DROP TRIGGER {name}")
+    yield
+    connection.exec_driver_sql(
+        f"INSERT INTO facility_rtree {rtree_select('f', 'FROM facility f')} AND f.seq > ?",
+        (first,))
+    connection.exec_driver_sql(
+        f"INSERT INTO facility_class_rtree {class_rtree_select('f', 'FROM facility f')} "
+        "AND f.seq > ? ORDER BY 6, 8, 10, 1", (first,))
+    for sql in triggers.values():
+        connection.exec_driver_sql(sql)
+
+
+def write_rows(connection, table: str, columns, rows) -> None:
+    names = ", ".join(c.name for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})",
+                               [tuple(row) for row in rows])
+
+
+def backup(engine: Engine, path) -> None:
+    """SQLite's online backup, page by page, while the app serves."""
+    source = engine.raw_connection()
+    try:
+        target = sqlite3.connect(path)
+        with target:
+            source.driver_connection.backup(target)
+        target.close()
+    finally:
+        source.close()
