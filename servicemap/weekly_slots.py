@@ -22,6 +22,10 @@ from .hours import HOLIDAY_RULES, hours_weekday, local_time
 SLOT_MINUTES = 30
 DAY_MINUTES = 24 * 60
 COLUMNS = tuple(f"open_slots_{day}" for day in range(1, 8))
+SLOTS_PER_DAY = DAY_MINUTES // SLOT_MINUTES
+# PostgreSQL (migration 0007): the half hours the masks mark open, as int[] the class GiST
+# index holds (intarray), numbered slot_number(…); an expression over COLUMNS, never stored.
+SLOT_NUMBERS_FUNCTION = "week_slot_numbers"
 
 
 class Slot(NamedTuple):
@@ -74,6 +78,17 @@ def slot_condition(alias: str, slot: Slot) -> str:
     return f"({alias}.{COLUMNS[slot.day - 1]} & {1 << slot.index}) <> 0"
 
 
+def slot_number(slot: Slot) -> int:
+    """A half hour's number in the week, 0 (Monday 00:00) to 335, as week_slot_numbers."""
+    return (slot.day - 1) * SLOTS_PER_DAY + slot.index
+
+
+def slot_numbers_sql(columns) -> str:
+    """The call of week_slot_numbers on the seven mask columns, written exactly as the class
+    index's expression, so that PostgreSQL recognises a condition on it as an index one."""
+    return f"{SLOT_NUMBERS_FUNCTION}({', '.join(columns)})"
+
+
 def column_default(column: str):
     """A Core column default: the mask computed from the row's own opening_hours, so an
     insert that names only opening_hours (ORM or Core) stores matching masks."""
@@ -92,12 +107,15 @@ def refresh(facility) -> None:
             setattr(facility, column, mask)
 
 
-def open_condition(moment: datetime, alias: str, calendar) -> str:
+def open_condition(moment: datetime, alias: str, calendar, numbers: bool = False) -> str:
     """SQL true for every facility that may be open at the moment on China's calendar: by
     its holiday_rule, today's slot in the weekday whose hours apply today (none on a holiday
     it closes for), or the spill past midnight of yesterday's. On an ordinary day every rule
     tests the same slot, on `alias` alone; on a holiday or make-up day, the union of the rules'
-    tests on `alias` first (cheap, on the index entry), then each rule's own on `f`."""
+    tests on `alias` first (cheap, on the index entry), then each rule's own on `f`.
+
+    With `numbers` (PostgreSQL), that first test is `week_slot_numbers(…) && ARRAY[…]`, the
+    form the class GiST index answers, so the index skips subtrees where nothing is open."""
     today, slot = local_time(moment).date(), slot_of(moment)
     days_by_rule = {}
     for rule in HOLIDAY_RULES:
@@ -114,9 +132,15 @@ def open_condition(moment: datetime, alias: str, calendar) -> str:
         return "(" + " OR ".join(slot_condition(on, Slot(day, slot.index))
                                  for day in sorted(days)) + ")"
 
-    anywhere = tests(alias, frozenset().union(*days_by_rule.values()))
+    all_days = frozenset().union(*days_by_rule.values())
+    anywhere = tests(alias, all_days)
+    first = anywhere
+    if numbers and all_days:
+        listed = ", ".join(str(slot_number(Slot(day, slot.index))) for day in sorted(all_days))
+        first = (f"{slot_numbers_sql(f'{alias}.{column}' for column in COLUMNS)} "
+                 f"&& ARRAY[{listed}]")
     if len(set(days_by_rule.values())) == 1:
-        return anywhere
+        return first
     by_rule = " ".join(f"WHEN '{rule}' THEN {tests('f', days)}"
                        for rule, days in days_by_rule.items())
-    return f"{anywhere} AND (CASE f.holiday_rule {by_rule} ELSE {anywhere} END)"
+    return f"{first} AND (CASE f.holiday_rule {by_rule} ELSE {anywhere} END)"
