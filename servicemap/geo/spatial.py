@@ -205,11 +205,11 @@ def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
 
     Every filter is in the KNN query. With kinds, one KNN branch per kind, each an equality
     the class index (kind, inclusive, has a vacancy, open half hours, geog) answers in
-    distance order; without
-    filters the planner keeps the plain geog index. The radius is the index's own box test
-    (`&&` the point's box grown by `reach`), which ranking then narrows to the circle: with
-    ST_DWithin the planner guesses a few dozen rows inside any radius and, for a wide one,
-    sorts the whole box instead of reading the index in distance order."""
+    distance order; without filters the planner keeps the plain geog index. The radius is
+    the index's own box test (`&&` the point's box grown by `reach`), which ranking then
+    narrows to the circle: with ST_DWithin the planner guesses a few dozen rows inside any
+    radius and, for a wide one, sorts the whole box instead of reading the index in distance
+    order."""
     conditions, params = _filters(query, "%%(%s)s", kinds=False, slot_numbers=True)
     point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
     branches = []
