@@ -225,9 +225,11 @@ def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
             "LIMIT %(fetch)s)")
     kinds, kind_params = _filters(NearestQuery(0, 0, kinds=query.kinds), "%%(%s)s")
     params.update(kind_params)
-    # Mobile services whose service area (a box around it) holds the resident.
+    # Mobile services whose service area (a box around it) holds the resident: hours as
+    # masks, or the planner takes the class index for its slot numbers over the coverage one.
+    on_row, _params = _filters(query, "%%(%s)s", kinds=False)
     branches.append(f"(SELECT {_columns(query)}, NULL, -1 FROM facility f WHERE "
-                    f"f.status = 'active' AND f.coverage && {point}{kinds}{conditions})")
+                    f"f.status = 'active' AND f.coverage && {point}{kinds}{on_row})")
     sql = " UNION ALL ".join(branches)
     # A couple beyond `limit`: the k-th geodesic must fall below the last spherical distance
     # over the slack, or the loop asks again for more (as when the exact hours check rejects

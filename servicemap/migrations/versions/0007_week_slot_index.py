@@ -17,7 +17,14 @@ Create Date: 2026-11-26
 
 from alembic import op
 
-from servicemap.weekly_slots import COLUMNS, SLOT_NUMBERS_FUNCTION, slot_numbers_sql
+from servicemap.weekly_slots import (
+    COLUMNS,
+    SLOT_NUMBERS_FUNCTION,
+    SLOTS_PER_DAY,
+    Slot,
+    slot_number,
+    slot_numbers_sql,
+)
 
 revision = "0007"
 down_revision = "0006"
@@ -32,16 +39,24 @@ def upgrade() -> None:
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS intarray")
     masks = ", ".join(f"m{day} bigint" for day in range(1, 8))
-    rows = ", ".join(f"({day - 1}, m{day})" for day in range(1, 8))
-    op.execute(
-        f"CREATE FUNCTION {SLOT_NUMBERS_FUNCTION}({masks}) RETURNS integer[] "
-        "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ "
-        "SELECT coalesce(array_agg(w.day * 48 + k ORDER BY w.day, k), '{}') "
-        f"FROM (VALUES {rows}) AS w(day, mask) CROSS JOIN generate_series(0, 47) AS k "
-        "WHERE w.mask <> 0 AND (w.mask >> k) & 1 = 1 $$")
+    # One CASE per half hour in PL/pgSQL: intbig's signatures are lossy to GiST, so every row
+    # the index returns is tested again with this function. Measured per call at 1M rows:
+    # 4.4 µs; the same expression as an inlinable SQL function 5.5 µs but 1.3 ms more planning
+    # for every search (its 336 CASEs expanded in the query); a SQL function over
+    # generate_series 33 µs, and STRICT SQL (not inlined) 97 µs.
+    cases = ", ".join(f"CASE WHEN (m{day} & {1 << index}::bigint) <> 0 "
+                      f"THEN {slot_number(Slot(day, index))} END"
+                      for day in range(1, 8) for index in range(SLOTS_PER_DAY))
+    op.execute(f"CREATE FUNCTION {SLOT_NUMBERS_FUNCTION}({masks}) RETURNS integer[] "
+               "LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS "
+               f"$$ BEGIN RETURN array_remove(ARRAY[{cases}], NULL); END $$")
     op.drop_index("ix_facility_class_geog", "facility")
+    # The hours after geog: GiST splits a page by its first column that tells the entries
+    # apart, so hours before geog would scatter each class's places (KNN then reads far more
+    # pages); after it, a subtree's signature is the union of its neighbourhood's hours, and
+    # a class closed at the moment (kindergartens on Sunday night) is skipped at the top.
     op.execute(f"CREATE INDEX ix_facility_class_geog ON facility USING gist ({CLASS_COLUMNS}, "
-               f"{slot_numbers_sql(COLUMNS)} gist__intbig_ops(siglen = 42), geog) "
+               f"geog, {slot_numbers_sql(COLUMNS)} gist__intbig_ops(siglen = 42)) "
                "WHERE status = 'active'")
 
 
