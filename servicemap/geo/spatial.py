@@ -107,11 +107,11 @@ def _open_at(hours, holiday_rule: str, closures, moment: datetime, calendar) -> 
 
 
 def _filters(query: NearestQuery, param: str, kinds: bool = True,
-             entry: str | None = None, slot_numbers: bool = False) -> tuple[str, dict]:
+             entry: str | None = None, open_blocks: bool = False) -> tuple[str, dict]:
     """SQL conditions on `f` for the filters, with `param` formatting a placeholder name;
     without the kinds when the caller searches kind by kind; services and hours tested on the
-    class R*Tree's entry `entry` instead, when given; hours as the class GiST index's slot
-    numbers with `slot_numbers` (PostgreSQL, migration 0007). inclusive and vacancy are
+    class R*Tree's entry `entry` instead, when given; hours first by the class GiST index's
+    open blocks with `open_blocks` (PostgreSQL, migration 0007). inclusive and vacancy are
     written exactly as the class index's integer columns (migration 0005): PostgreSQL would
     fold a boolean comparison away, and GiST takes no bare boolean as an index condition."""
     clauses, params = [], {}
@@ -132,7 +132,7 @@ def _filters(query: NearestQuery, param: str, kinds: bool = True,
         clauses.append("CAST(f.vacancies > 0 AS integer) = 1")
     if query.open_at is not None:
         clauses.append(open_condition(query.open_at, entry or "f", current_calendar(),
-                                      numbers=slot_numbers))
+                                      numbers=open_blocks))
     return "".join(f" AND {clause}" for clause in clauses), params
 
 
@@ -210,7 +210,7 @@ def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
     narrows to the circle: with ST_DWithin the planner guesses a few dozen rows inside any
     radius and, for a wide one, sorts the whole box instead of reading the index in distance
     order."""
-    conditions, params = _filters(query, "%%(%s)s", kinds=False, slot_numbers=True)
+    conditions, params = _filters(query, "%%(%s)s", kinds=False, open_blocks=True)
     point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
     branches = []
     for index, kind in enumerate(query.kinds or (None,)):
