@@ -19,7 +19,14 @@ from servicemap.geo.spatial import NearestQuery
 from servicemap.hours import is_open
 from servicemap.models import Facility
 from servicemap.registry import bulk_insert
-from servicemap.weekly_slots import COLUMNS, Slot, slot_of, week_masks
+from servicemap.weekly_slots import (
+    COLUMNS,
+    Slot,
+    block_number,
+    open_blocks_sql,
+    slot_of,
+    week_masks,
+)
 
 from .test_nearest import names, place
 
@@ -286,7 +293,30 @@ def test_postgis_filters_are_conditions_of_the_class_index_in_distance_order(pos
     assert len(conditions) == 2, plan
     for line in conditions:
         assert "(inclusive)::integer = 1" in line and "(vacancies > 0))::integer = 1" in line
+        # The hours too (migration 0007): the index skips what is closed at the moment
+        # instead of reading each facility's row to test its mask.
+        assert "week_open_blocks(open_slots_1, " in line and "&& '{5}'::integer[]" in line
     assert plan.count("Order By: (geog <->") == 2, plan
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(st.lists(intervals, min_size=1, max_size=5))
+def test_postgres_open_blocks_are_those_the_masks_mark_open(postgres_url, week):
+    """week_open_blocks (the class index's hours, migration 0007) must list exactly the
+    two-hour blocks with a set bit in the masks, numbered as open_condition asks for them, or
+    the index would drop open facilities."""
+    expected = [sorted({block_number(Slot(day, index)) for day in range(1, 8)
+                        for index in range(48)
+                        if week_masks(hours)[COLUMNS[day - 1]] >> index & 1}) for hours in week]
+    engine = make_engine(postgres_url)
+    try:
+        with engine.connect() as connection:
+            got = [connection.execute(text(
+                f"SELECT {open_blocks_sql(f':{c}' for c in COLUMNS)}"),
+                week_masks(hours)).scalar_one() for hours in week]
+    finally:
+        engine.dispose()
+    assert got == expected
 
 
 def test_hours_inside_a_half_hour_are_exact_to_the_minute(client, admin):

@@ -96,12 +96,13 @@ def _open_at(hours, holiday_rule: str, closures, moment: datetime, calendar) -> 
 
 
 def _filters(query: NearestQuery, param: str, kinds: bool = True,
-             entry: str | None = None) -> tuple[str, dict]:
+             entry: str | None = None, open_blocks: bool = False) -> tuple[str, dict]:
     """SQL conditions on `f` for the filters, with `param` formatting a placeholder name;
     without the kinds when the caller searches kind by kind; services and hours tested on the
-    class R*Tree's entry `entry` instead, when given. inclusive and vacancy are written exactly
-    as the class index's integer columns (migration 0005): PostgreSQL would fold a boolean
-    comparison away, and GiST takes no bare boolean as an index condition."""
+    class R*Tree's entry `entry` instead, when given; hours first by the class GiST index's
+    open blocks with `open_blocks` (PostgreSQL, migration 0007). inclusive and vacancy are
+    written exactly as the class index's integer columns (migration 0005): PostgreSQL would
+    fold a boolean comparison away, and GiST takes no bare boolean as an index condition."""
     clauses, params = [], {}
     if kinds and query.kinds:
         names = [f"kind{i}" for i in range(len(query.kinds))]
@@ -119,7 +120,8 @@ def _filters(query: NearestQuery, param: str, kinds: bool = True,
     if query.has_vacancy:
         clauses.append("CAST(f.vacancies > 0 AS integer) = 1")
     if query.open_at is not None:
-        clauses.append(open_condition(query.open_at, entry or "f", current_calendar()))
+        clauses.append(open_condition(query.open_at, entry or "f", current_calendar(),
+                                      numbers=open_blocks))
     return "".join(f" AND {clause}" for clause in clauses), params
 
 
@@ -191,12 +193,13 @@ def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
     """GiST KNN (`<->`, spherical) within the radius, re-ranked by geodesic distance.
 
     Every filter is in the KNN query. With kinds, one KNN branch per kind, each an equality
-    the class index (kind, inclusive, has a vacancy, geog) answers in distance order; without
-    filters the planner keeps the plain geog index. The radius is the index's own box test
-    (`&&` the point's box grown by `reach`), which ranking then narrows to the circle: with
-    ST_DWithin the planner guesses a few dozen rows inside any radius and, for a wide one,
-    sorts the whole box instead of reading the index in distance order."""
-    conditions, params = _filters(query, "%%(%s)s", kinds=False)
+    the class index (kind, inclusive, has a vacancy, open half hours, geog) answers in
+    distance order; without filters the planner keeps the plain geog index. The radius is
+    the index's own box test (`&&` the point's box grown by `reach`), which ranking then
+    narrows to the circle: with ST_DWithin the planner guesses a few dozen rows inside any
+    radius and, for a wide one, sorts the whole box instead of reading the index in distance
+    order."""
+    conditions, params = _filters(query, "%%(%s)s", kinds=False, open_blocks=True)
     point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
     branches = []
     for index, kind in enumerate(query.kinds or (None,)):
@@ -211,9 +214,11 @@ def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
             "LIMIT %(fetch)s)")
     kinds, kind_params = _filters(NearestQuery(0, 0, kinds=query.kinds), "%%(%s)s")
     params.update(kind_params)
-    # Mobile services whose service area (a box around it) holds the resident.
+    # Mobile services whose service area (a box around it) holds the resident: hours as
+    # masks, or the planner takes the class index for its slot numbers over the coverage one.
+    on_row, _params = _filters(query, "%%(%s)s", kinds=False)
     branches.append(f"(SELECT {_columns(query)}, NULL, -1 FROM facility f WHERE "
-                    f"{SEARCHABLE} AND f.coverage && {point}{kinds}{conditions})")
+                    f"{SEARCHABLE} AND f.coverage && {point}{kinds}{on_row})")
     sql = " UNION ALL ".join(branches)
     # A couple beyond `limit`: the k-th geodesic must fall below the last spherical distance
     # over the slack, or the loop asks again for more (as when the exact hours check rejects
