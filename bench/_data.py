@@ -5,7 +5,9 @@ Everything is seeded: the same --n and --seed give the same rows (ids included) 
 
 from __future__ import annotations
 
+import argparse
 import os
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -163,3 +165,19 @@ def postgres_size(url: str) -> dict:
         rows = connection.execute(text("SELECT count(*) FROM facility")).scalar()
     engine.dispose()
     return {"bytes": size, "count": rows}
+
+
+def bench_arguments(doc: str, *, queries: int, what: str, sqlite_name: str,
+                    pg_url: str) -> argparse.ArgumentParser:
+    """The options every bench over generated facilities shares; callers add their own."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="facilities to generate")
+    parser.add_argument("--queries", type=int, default=queries, help=f"timed queries per {what}")
+    parser.add_argument("--seed", type=int, default=20261124)
+    parser.add_argument("--pg-url", default=pg_url)
+    parser.add_argument("--sqlite-path", type=Path,
+                        default=Path(tempfile.gettempdir()) / "servicemap-bench" / sqlite_name)
+    parser.add_argument("--reuse", action="store_true",
+                        help="skip generating and loading: use the databases already there")
+    parser.add_argument("--skip-pg", action="store_true", help="SQLite only")
+    return parser

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -58,16 +57,8 @@ COMBINATIONS: dict[str, dict] = {
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=1_000_000, help="facilities to generate")
-    parser.add_argument("--queries", type=int, default=200, help="timed queries per combination")
-    parser.add_argument("--seed", type=int, default=20261124)
-    parser.add_argument("--pg-url", default=DEFAULT_PG)
-    parser.add_argument("--sqlite-path", type=Path,
-                        default=Path(tempfile.gettempdir()) / "servicemap-bench/filters.sqlite3")
-    parser.add_argument("--reuse", action="store_true",
-                        help="skip generating and loading: use the databases already there")
-    parser.add_argument("--skip-pg", action="store_true", help="SQLite only")
+    parser = _data.bench_arguments(__doc__, queries=200, what="combination",
+                                   sqlite_name="filters.sqlite3", pg_url=DEFAULT_PG)
     return parser.parse_args()
 
 

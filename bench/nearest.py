@@ -17,7 +17,6 @@ import datetime
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -39,16 +38,8 @@ NEAREST_PATH = "/api/v1/facilities/nearest?lat={:.6f}&lon={:.6f}"
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=1_000_000, help="facilities to generate")
-    parser.add_argument("--queries", type=int, default=2000, help="timed queries per method")
-    parser.add_argument("--seed", type=int, default=20261124)
-    parser.add_argument("--pg-url", default=DEFAULT_PG)
-    parser.add_argument("--sqlite-path", type=Path,
-                        default=Path(tempfile.gettempdir()) / "servicemap-bench/bench.sqlite3")
-    parser.add_argument("--reuse", action="store_true",
-                        help="skip generating and loading: use the databases already there")
-    parser.add_argument("--skip-pg", action="store_true", help="SQLite only")
+    parser = _data.bench_arguments(__doc__, queries=2000, what="method",
+                                   sqlite_name="bench.sqlite3", pg_url=DEFAULT_PG)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--http-seconds", type=float, default=15.0, help="per endpoint")
     parser.add_argument("--check", type=int, default=50, help="origins checked by brute force")
