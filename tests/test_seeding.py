@@ -5,6 +5,8 @@ from __future__ import annotations
 from servicemap import create_app, store
 from servicemap.config import Config
 
+from .conftest import seed_from
+
 
 def test_first_run_creates_and_seeds_the_embedded_database(tmp_path):
     app = create_app(Config(instance_dir=tmp_path, testing=True))
@@ -51,13 +53,9 @@ def test_seed_covers_every_kind_in_every_sample_district(runner, client):
 
 
 def test_a_bad_seed_row_fails_naming_file_line_and_column(runner, app, tmp_path):
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "facilities.csv").write_text(
-        "external_id,name,kind,district_code,address,lat,lon\n"
+    seed_from(app, tmp_path,
         "A-1,好的,meal_point,500109,重庆市北碚区,29.8,106.4\n"
-        "A-2,坏的,meal_point,500109,重庆市北碚区,north,106.4\n", encoding="utf-8")
-    app.config["SERVICEMAP"].seeds_dir = seeds
+        "A-2,坏的,meal_point,500109,重庆市北碚区,north,106.4\n")
     result = runner.invoke(args=["seed"])
     assert result.exit_code != 0
     assert "facilities.csv:3" in result.output and "lat" in result.output
