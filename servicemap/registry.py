@@ -110,10 +110,15 @@ def filtered(filters: dict):
         query = query.where(Facility.inclusive == filters["inclusive"])
     if "q" in filters:
         # % and _ typed by a resident are characters, not wildcards (SQLAlchemy escapes them).
+        # The backend's trigram index narrows the rows first where it can (store.py); this
+        # test keeps the answer exactly the substrings it always was.
         text = filters["q"].strip()
         query = query.where(or_(Facility.name.icontains(text, autoescape=True),
                                 Facility.name_en.icontains(text, autoescape=True),
                                 Facility.address.icontains(text, autoescape=True)))
+        candidates = store.text_candidates(db.session, Facility.seq, text)
+        if candidates is not None:
+            query = query.where(candidates)
     return query
 
 

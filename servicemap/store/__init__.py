@@ -10,6 +10,7 @@ app opens sessions (database.py), builds portable SQLAlchemy statements and call
 - bulk_writer: many rows at once, for a bulk load (registry.bulk_insert);
 - insert_or_ignore: an insert that is a no-op when the row's key is already stored;
 - nearest: the nearest-facility search (geo/spatial.py's function for the backend);
+- text_candidates: a condition narrowing a substring search to its text index's candidates;
 - backup: an online copy of the database, where the backend has one.
 
 Failures of the drivers' own cursors (the search, COPY) come out as StoreUnavailable or
@@ -142,6 +143,14 @@ def insert_or_ignore(session, table, **values) -> None:
     two writers insert the same key at once."""
     session.execute(_of(session.get_bind()).insert(table).values(**values)
                     .on_conflict_do_nothing())
+
+
+def text_candidates(session, key, text: str):
+    """A condition on `key` (facility.seq) that keeps the facilities whose name, name_en or
+    address the text index says may hold `text`, or None where the substring test itself is
+    the index's condition (PostgreSQL) or the text is too short for a trigram: the caller
+    keeps its own exact substring test beside it either way."""
+    return _of(session.get_bind()).text_candidates(key, text)
 
 
 def nearest(connection, query):

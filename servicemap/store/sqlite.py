@@ -6,7 +6,7 @@ import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, column, create_engine, event, literal_column, select, table
 from sqlalchemy.dialects.sqlite import insert  # noqa: F401  (store.insert_or_ignore)
 
 from ..geo.rtree import class_rtree_select, rtree_select
@@ -78,7 +78,7 @@ def bulk_load(connection):
     triggers = dict(connection.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
         "('facility_rtree_insert', 'facility_class_rtree_insert', "
-        "'facility_class_rtree_services_insert')").all())
+        "'facility_class_rtree_services_insert', 'facility_text_insert')").all())
     first = connection.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM facility").scalar_one()
     for name in triggers:
         connection.exec_driver_sql(f"DROP TRIGGER {name}")
@@ -89,8 +89,28 @@ def bulk_load(connection):
     connection.exec_driver_sql(
         f"INSERT INTO facility_class_rtree {class_rtree_select('f', 'FROM facility f')} "
         "AND f.seq > ? ORDER BY 6, 8, 10, 1", (first,))
+    if "facility_text_insert" in triggers:
+        connection.exec_driver_sql(
+            f"INSERT INTO facility_text (rowid, {TEXT_COLUMNS}) "
+            f"SELECT seq, {TEXT_COLUMNS} FROM facility WHERE seq > ?", (first,))
     for sql in triggers.values():
         connection.exec_driver_sql(sql)
+
+
+# The FTS5 trigram table over these facility columns (migration 0008), keyed by facility.seq.
+TEXT_COLUMNS = "name, name_en, address"
+_TEXT = table("facility_text", column("rowid"))
+TRIGRAM = 3  # FTS5's trigram tokenizer matches nothing shorter
+
+
+def text_candidates(key, text: str):
+    """The facilities whose columns hold `text` as FTS5 sees it: a phrase of its trigrams,
+    matched case-insensitively with Unicode folding (wider than SQL lower()'s ASCII, so the
+    caller's substring test still decides). The text is bound, inside an FTS5 string."""
+    if len(text) < TRIGRAM:
+        return None
+    phrase = '"' + text.replace('"', '""') + '"'
+    return key.in_(select(_TEXT.c.rowid).where(literal_column("facility_text").op("MATCH")(phrase)))
 
 
 def write_rows(connection, table: str, columns, rows) -> None:
