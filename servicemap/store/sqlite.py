@@ -70,7 +70,7 @@ def search():
 def bulk_load(connection):
     """Within this transaction, index new rows in one statement per R*Tree instead of a trigger
     per row (the class R*Tree in class order, so that its nodes start out one class each, and
-    once the services are written).
+    once the services are written), and likewise the trigram text table (migration 0008).
 
     The insert triggers are dropped and re-created as they were; SQLite's DDL is transactional
     and the transaction holds the only write lock, so no other writer can slip past the index.
@@ -89,7 +89,7 @@ def bulk_load(connection):
     connection.exec_driver_sql(
         f"INSERT INTO facility_class_rtree {class_rtree_select('f', 'FROM facility f')} "
         "AND f.seq > ? ORDER BY 6, 8, 10, 1", (first,))
-    if "facility_text_insert" in triggers:
+    if "facility_text_insert" in triggers:  # a database migrated to before 0008 has none
         connection.exec_driver_sql(
             f"INSERT INTO facility_text (rowid, {TEXT_COLUMNS}) "
             f"SELECT seq, {TEXT_COLUMNS} FROM facility WHERE seq > ?", (first,))
