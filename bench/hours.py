@@ -30,7 +30,7 @@ from nearest import machine, provenance, timed  # noqa: E402
 from servicemap.database import make_engine  # noqa: E402
 from servicemap.geo.spatial import NearestQuery
 from servicemap.holidays import current_calendar  # noqa: E402
-from servicemap.hours import _minutes, default_holiday_rule, is_open  # noqa: E402
+from servicemap.hours import clock_minutes, default_holiday_rule, is_open  # noqa: E402
 from servicemap.store import nearest  # noqa: E402
 
 HOURS = [
@@ -74,7 +74,7 @@ def weekly_is_open(opening_hours: list[dict], moment: datetime) -> bool:
     day, minute = moment.isoweekday(), moment.hour * 60 + moment.minute
     yesterday = 7 if day == 1 else day - 1
     for interval in opening_hours:
-        opens, closes = _minutes(interval["opens"]), _minutes(interval["closes"])
+        opens, closes = clock_minutes(interval["opens"]), clock_minutes(interval["closes"])
         days = interval["days"]
         if opens < closes:
             if day in days and opens <= minute < closes:

@@ -39,7 +39,8 @@ HORIZON = timedelta(days=7)
 DAY = timedelta(days=1)
 
 
-def _minutes(hhmm: str) -> int:
+def clock_minutes(hhmm: str) -> int:
+    """'HH:MM' as minutes after midnight ('24:00' is 1440)."""
     hours, minutes = hhmm.split(":")
     return int(hours) * 60 + int(minutes)
 
@@ -60,7 +61,7 @@ def round_the_clock(opening_hours: list[dict]) -> bool:
     """True when the weekly hours cover every minute of the week (a 24-hour service)."""
     covered = {day: [] for day in range(1, 8)}
     for interval in opening_hours or []:
-        opens, closes = _minutes(interval["opens"]), _minutes(interval["closes"])
+        opens, closes = clock_minutes(interval["opens"]), clock_minutes(interval["closes"])
         for day in interval["days"]:
             if opens < closes:
                 covered[day].append((opens, closes))
@@ -105,7 +106,7 @@ def _shifts(opening_hours: list[dict], weekday: int | None, day: date) -> list[t
     shifts = []
     for interval in opening_hours:
         if weekday in interval["days"]:
-            opens, closes = _minutes(interval["opens"]), _minutes(interval["closes"])
+            opens, closes = clock_minutes(interval["opens"]), clock_minutes(interval["closes"])
             end = closes if opens < closes else closes + 1440
             shifts.append((midnight + timedelta(minutes=opens),
                            midnight + timedelta(minutes=end)))
@@ -143,7 +144,7 @@ def is_open(opening_hours: list[dict], moment: datetime, holiday_rule: str = "we
             continue
         for interval in opening_hours:
             if weekday in interval["days"]:
-                opens, closes = _minutes(interval["opens"]), _minutes(interval["closes"])
+                opens, closes = clock_minutes(interval["opens"]), clock_minutes(interval["closes"])
                 end = closes if opens < closes else closes + 1440
                 if opens + offset <= minute < end + offset:
                     return True

@@ -17,7 +17,7 @@ import json
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from .hours import HOLIDAY_RULES, hours_weekday, local_time
+from .hours import HOLIDAY_RULES, clock_minutes, hours_weekday, local_time
 
 SLOT_MINUTES = 30
 DAY_MINUTES = 24 * 60
@@ -40,11 +40,6 @@ class Slot(NamedTuple):
     index: int
 
 
-def _minutes(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
 def _span(start: int, end: int) -> int:
     """The bits of the slots that share a minute with [start, end)."""
     if end <= start:
@@ -57,7 +52,7 @@ def week_masks(opening_hours: list[dict] | None) -> dict[str, int]:
     """The open_slots_1 … open_slots_7 values for a facility's weekly hours."""
     masks = dict.fromkeys(range(1, 8), 0)
     for interval in opening_hours or ():
-        opens, closes = _minutes(interval["opens"]), _minutes(interval["closes"])
+        opens, closes = clock_minutes(interval["opens"]), clock_minutes(interval["closes"])
         for day in interval["days"]:
             if opens < closes:
                 masks[day] |= _span(opens, closes)
