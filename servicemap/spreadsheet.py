@@ -78,13 +78,15 @@ def parse_days(text: str) -> list[int]:
     return sorted(days)
 
 
+def _entries(text: str) -> list[str]:
+    """The non-blank entries of a cell that lists several, split at ';' or '；'."""
+    return [entry.strip() for entry in re.split(r"[;；]", text) if entry.strip()]
+
+
 def parse_opening_hours(text: str) -> list[dict]:
     """'1-5 08:00-17:30; 6 09:00-12:00' -> [{"days", "opens", "closes"}, ...]."""
     intervals = []
-    for entry in re.split(r"[;；]", text):
-        entry = entry.strip()
-        if not entry:
-            continue
+    for entry in _entries(text):
         match = INTERVAL.match(entry)
         if match is None:
             raise CellError("opening_hours", f"expected 'DAYS HH:MM-HH:MM', got {entry!r}")
@@ -112,10 +114,7 @@ def parse_closures(text: str) -> list[dict]:
     """'2026-02-15/2026-02-23 春节休息; 2026-03-02/2026-03-06 装修停业' -> closures, whose
     dates and lengths FacilityInSchema then checks like any other input."""
     closures = []
-    for entry in re.split(r"[;；]", text):
-        entry = entry.strip()
-        if not entry:
-            continue
+    for entry in _entries(text):
         match = CLOSURE.match(entry)
         if match is None:
             raise CellError("closures", f"expected 'YYYY-MM-DD/YYYY-MM-DD reason', got {entry!r}")
