@@ -11,7 +11,7 @@ from .config import Config
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the app: bind extensions, register blueprints and commands, nothing else."""
-    from . import cli, errors, limits, observability, store
+    from . import cli, errors, limits, observability, pages, store
     from .api import audit, eligibility, exports, facilities, hsds, imports, nearest, root
     from .eligibility import load_catalogue
     from .extensions import api, db
@@ -59,6 +59,7 @@ def create_app(config: Config | None = None) -> Flask:
     for blueprint in (root.blp, nearest.blp, facilities.blp, imports.blp, exports.blp,
                       eligibility.blp, hsds.blp, audit.blp):
         api.register_blueprint(blueprint)
+    app.register_blueprint(pages.blp)
     errors.register_error_handlers(app)
     cli.register(app)
     if config.cors_origins:

@@ -52,10 +52,11 @@ SECURITY_HEADERS = {
 # JSON needs nothing; the Swagger UI page (/api/docs) loads its files from the CDN, fetches the
 # OpenAPI document from here and runs one inline script, allowed by its hash.
 CSP_JSON = "default-src 'none'; frame-ancestors 'none'"
-CSP_HTML = ("default-src 'none'; script-src https://cdn.jsdelivr.net {scripts}; "
-            "style-src https://cdn.jsdelivr.net 'unsafe-inline'; "
+# servicemap's own pages load only their own files and post their forms only to this host.
+CSP_HTML = ("default-src 'none'; script-src 'self' https://cdn.jsdelivr.net {scripts}; "
+            "style-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
             "img-src 'self' data: https://cdn.jsdelivr.net; connect-src 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 

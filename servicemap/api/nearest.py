@@ -26,6 +26,15 @@ blp = Blueprint("nearest", __name__, url_prefix="/api/v1/facilities",
 @blp.doc(responses={200: {"content": {GEOJSON: {"schema": {"type": "object"}}}}})
 def nearest_facilities(args: dict):
     """The nearest active facilities, by geodesic distance, with filters."""
+    body = nearest_answer(args)
+    if request.accept_mimetypes.best_match(["application/json", GEOJSON]) == GEOJSON:
+        return _feature_collection(body)
+    # Built to NearestSchema's shape already: answered directly rather than dumped again.
+    return Response(json.dumps(body), mimetype="application/json")
+
+
+def nearest_answer(args: dict) -> dict:
+    """The /nearest body for arguments loaded by NearestQuerySchema (the pages use it too)."""
     lat, lon = to_wgs84(args["lat"], args["lon"], args["coordsys"])
     moment = hours.shanghai_now() if args["open_now"] else args.get("open_at")
     query = NearestQuery(
@@ -43,10 +52,7 @@ def nearest_facilities(args: dict):
     if moment is not None:  # say whether the day asked about was on the holiday calendar
         known = current_calendar().knows(hours.local_time(moment).date())
         body["holiday_data"] = "available" if known else "unavailable"
-    if request.accept_mimetypes.best_match(["application/json", GEOJSON]) == GEOJSON:
-        return _feature_collection(body)
-    # Built to NearestSchema's shape already: answered directly rather than dumped again.
-    return Response(json.dumps(body), mimetype="application/json")
+    return body
 
 
 def _delivering(query: NearestQuery, program_id: str) -> NearestQuery | None:
