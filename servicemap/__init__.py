@@ -42,7 +42,9 @@ def create_app(config: Config | None = None) -> Flask:
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        # Vendored (static/vendor/swagger-ui/README.md): the docs work offline, no CDN.
+        OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},  # no badge from validator.swagger.io
     )
     app.json.ensure_ascii = False  # Chinese as characters, not \u escapes
     app.json.sort_keys = False
