@@ -6,6 +6,8 @@ test_geocoding's RecordedGeocoder, so nothing here touches the network.
 
 from __future__ import annotations
 
+import json
+import logging
 from urllib.parse import quote
 
 import pytest
@@ -20,6 +22,7 @@ from servicemap.extensions import db
 from servicemap.geo.coordsys import from_wgs84
 from servicemap.geo.geocoding import use_geocoder
 from servicemap.models import GeocodeCache
+from servicemap.observability import JsonFormatter
 
 from .conftest import assert_problem, create
 from .test_geocoding import TIANSHENG, RecordedGeocoder
@@ -117,6 +120,17 @@ def test_a_geocoder_that_does_not_answer_is_a_503_with_retry_after(app, client):
     response = geocode(client, "北碚区天生路1号")
     assert_problem(response, 503)
     assert int(response.headers["Retry-After"]) > 0
+
+
+def test_the_address_typed_never_reaches_the_logs(client, caplog):
+    with caplog.at_level(logging.DEBUG):
+        geocode(client, "北碚区天生路18号")
+        geocode(client, "北碚区歇马镇无此路7号", coordsys="gcj02")
+    records = [json.loads(JsonFormatter().format(record)) for record in caplog.records]
+    text = json.dumps(records, ensure_ascii=False)
+    assert text.count('"path": "/api/v1/geocode"') == 2
+    for fragment in ("天生路", "无此路", quote("天生路"), "q="):
+        assert fragment not in text
 
 
 def test_geocoding_counts_against_the_search_rate_limit(database_url, tmp_path):
