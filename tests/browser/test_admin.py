@@ -71,12 +71,15 @@ def test_a_stale_edit_says_so_and_offers_a_reload(page, site, admin_key):
     sign_in(page, admin_key)
     page.get_by_label("名称或地址").fill("朝阳街道老年食堂")
     page.locator("[data-facility-search]").get_by_role("button", name="搜索").click()
-    row = page.locator("[data-facility-row][data-etag]").first
-    row.wait_for()
-    facility_id = row.get_attribute("data-facility-row")
+    api = site.app.test_client()
+    matching = api.get("/api/v1/facilities?q=朝阳街道老年食堂").json["total"]
+    page.get_by_text(f"共 {matching} 个机构，第 1 页").wait_for()  # the search's own list
+    found = page.locator("[data-facility-row][data-etag]", has_text="朝阳街道老年食堂").first
+    found.wait_for()
+    facility_id = found.get_attribute("data-facility-row")
+    row = page.locator(f"[data-facility-row='{facility_id}']")
 
     # Someone else changes the facility after the page read it.
-    api = site.app.test_client()
     changed = api.patch(f"/api/v1/facilities/{facility_id}", json={"vacancies": 7},
                         headers={"Authorization": f"Bearer {admin_key}"})
     assert changed.status_code == 200

@@ -127,7 +127,10 @@
     fillRow(row, item, null);
     // The version read now is the one an edit must still match (If-Match).
     api("GET", "/api/v1/facilities/" + item.id).then(function (answer) {
-      if (answer.status === 200) { row.dataset.etag = answer.etag; }
+      if (answer.status === 200) {
+        row.dataset.etag = answer.etag;
+        $("button[type=submit]", row).disabled = false;
+      }
     });
     return row;
   }
@@ -148,6 +151,8 @@
       el("label", { "for": "vacancies-" + id, text: T.vacancies }), vacancies,
       el("button", { type: "submit", text: T.save })
     ]);
+    // Saving waits for the version the edit must match (If-Match).
+    $("button[type=submit]", form).disabled = !row.dataset.etag;
     var note = el("p", { role: "status", "data-row-message": "" });
     if (message) { note.appendChild(message); }
     form.addEventListener("submit", function (event) {
@@ -166,7 +171,7 @@
     if (status !== item.status) { changes.status = status; }
     var wanted = vacancies === "" ? null : Number(vacancies);
     if (wanted !== item.vacancies) { changes.vacancies = wanted; }
-    var headers = row.dataset.etag ? { "If-Match": row.dataset.etag } : {};
+    var headers = { "If-Match": row.dataset.etag };
     api("PATCH", "/api/v1/facilities/" + item.id, { json: changes, headers: headers })
       .then(function (answer) {
         var message;
