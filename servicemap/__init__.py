@@ -21,6 +21,7 @@ def create_app(config: Config | None = None) -> Flask:
         geocode,
         hsds,
         imports,
+        keys,
         nearest,
         root,
     )
@@ -70,7 +71,8 @@ def create_app(config: Config | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "An API key"})
     for blueprint in (root.blp, nearest.blp, facilities.blp, imports.blp, exports.blp,
-                      eligibility.blp, hsds.blp, audit.blp, geocode.blp, districts.blp):
+                      eligibility.blp, hsds.blp, audit.blp, geocode.blp, districts.blp,
+                      keys.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(pages.blp)
     errors.register_error_handlers(app)

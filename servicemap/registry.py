@@ -108,6 +108,9 @@ def filtered(filters: dict):
         query = query.where(Facility.street == filters["street"])
     if "inclusive" in filters:
         query = query.where(Facility.inclusive == filters["inclusive"])
+    if "location_pending" in filters:
+        waiting = Facility.id.in_(select(GeocodePending.facility_id))
+        query = query.where(waiting if filters["location_pending"] else ~waiting)
     if "q" in filters:
         # % and _ typed by a resident are characters, not wildcards (SQLAlchemy escapes them).
         # The backend's trigram index narrows the rows first where it can (store.py); this

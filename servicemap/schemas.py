@@ -322,6 +322,9 @@ class FacilityQuerySchema(Schema):
     inclusive = fields.Boolean()
     q = fields.String(validate=validate.Length(1, 100),
                       metadata={"description": "Text in the name or address; 中文 substrings"})
+    location_pending = fields.Boolean(metadata={
+        "description": "true: only the facilities waiting for a location (geocoding failed); "
+                       "false: only the others"})
     page = fields.Integer(load_default=1, validate=validate.Range(1, 1_000_000))
     per_page = fields.Integer(load_default=None, validate=validate.Range(min=1),
                               metadata={"description": "Default 20, at most 100"})
