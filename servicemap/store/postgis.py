@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import psycopg
-from sqlalchemy import Engine, Text, cast, create_engine, func, select
+from sqlalchemy import ARRAY, Engine, Text, cast, create_engine, func, literal_column, select
 from sqlalchemy.dialects.postgresql import array, insert  # noqa: F401  (insert: store's)
 
 UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError)
@@ -44,12 +44,14 @@ def bulk_load(_connection):
 
 
 # Every pair of adjacent characters of lower(name), lower(name_en) and lower(address), for
-# the GIN expression index of migration 0009: the index follows each write in its transaction
-# by itself. IMMUTABLE as an index needs (lower() holds for the database's fixed collation);
-# its COST tells the planner that evaluating it row by row, instead of reading the index, is dear.
+# the stored column text_bigrams and its GIN index (migration 0009): PostgreSQL computes both
+# in each write's own transaction. IMMUTABLE as a generated column needs (lower() holds for
+# the database's fixed collation). Stored rather than an expression index so that a scan the
+# planner prefers for a very common pair (重庆) reads the array instead of calling PL/pgSQL
+# per row.
 BIGRAMS_FUNCTION = """
 CREATE FUNCTION facility_bigrams(name text, name_en text, address text) RETURNS text[]
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE COST 1000 AS $$
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE
     column_text text;
     grams text[] := '{}';
@@ -62,16 +64,17 @@ BEGIN
     RETURN grams;
 END $$"""
 BIGRAM = 2
+# Not mapped (models.py): only this search reads it; a literal column adds no second FROM.
+_BIGRAMS = literal_column("facility.text_bigrams", ARRAY(Text))
 
 
 def text_candidates(table, text: str):
-    """For two characters, the facilities whose pairs (facility_bigrams, GIN-indexed) hold
+    """For two characters, the facilities whose pairs (text_bigrams, GIN-indexed) hold
     lower(text); else None: the pg_trgm GIN indexes on name, name_en and address (migration
     0008) serve the substring test `col ILIKE '%…%'` itself from three characters on."""
     if len(text) != BIGRAM:
         return None
-    pairs = func.facility_bigrams(table.c.name, table.c.name_en, table.c.address)
-    return pairs.op("@>")(array([func.lower(cast(text, Text))]))
+    return _BIGRAMS.op("@>")(array([func.lower(cast(text, Text))]))
 
 
 def write_rows(connection, table: str, columns, rows) -> None:

@@ -8,8 +8,8 @@ pair of adjacent characters of lower(name), lower(name_en) and lower(address):
   bigram_tokens), keyed by facility.seq and kept by triggers in the writer's own transaction
   (the bulk load fills it in one statement instead); a table of positions 1..1000 stands in
   for generate_series, which SQLite lacks and a trigger could not reach through a CTE.
-- PostgreSQL: a GIN index on facility_bigrams(name, name_en, address) (store/postgis.py),
-  an expression index, so it follows every write by itself.
+- PostgreSQL: a stored generated column text_bigrams = facility_bigrams(name, name_en,
+  address) (store/postgis.py) with a GIN index, so both follow every write by themselves.
 
 The substring test stays beside the index, so answers are as before.
 
@@ -51,8 +51,9 @@ def upgrade() -> None:
                    f"SELECT f.seq, {bigram_tokens('f')} FROM facility f")
     else:
         op.execute(BIGRAMS_FUNCTION)
-        op.execute(f"CREATE INDEX ix_facility_bigrams ON facility "
-                   f"USING gin (facility_bigrams({COLUMNS}))")
+        op.execute(f"ALTER TABLE facility ADD COLUMN text_bigrams text[] "
+                   f"GENERATED ALWAYS AS (facility_bigrams({COLUMNS})) STORED")
+        op.execute("CREATE INDEX ix_facility_bigrams ON facility USING gin (text_bigrams)")
 
 
 def downgrade() -> None:
@@ -63,4 +64,5 @@ def downgrade() -> None:
         op.execute(f"DROP TABLE {POSITIONS}")
     else:
         op.drop_index("ix_facility_bigrams", "facility")
+        op.execute("ALTER TABLE facility DROP COLUMN text_bigrams")
         op.execute("DROP FUNCTION facility_bigrams(text, text, text)")
