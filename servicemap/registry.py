@@ -119,7 +119,7 @@ def filtered(filters: dict):
         query = query.where(or_(Facility.name.icontains(text, autoescape=True),
                                 Facility.name_en.icontains(text, autoescape=True),
                                 Facility.address.icontains(text, autoescape=True)))
-        candidates = store.text_candidates(db.session, Facility.seq, text)
+        candidates = store.text_candidates(db.session, Facility.__table__, text)
         if candidates is not None:
             query = query.where(candidates)
     return query

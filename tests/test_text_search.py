@@ -1,9 +1,14 @@
-"""`q` and HSDS `search=` by the backends' trigram indexes (migration 0008): the same substrings
-as a scan would find, kept current by every write in its own transaction, and the index used."""
+"""`q` and HSDS `search=` by the backends' trigram indexes (migration 0008) and, for two
+characters, their bigram indexes (0009): the same substrings as a scan would find, kept current
+by every write in its own transaction, and the index used."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
+import itertools
+import random
+
+import pytest
+from sqlalchemy import select, text
 
 from servicemap import registry
 from servicemap.extensions import db
@@ -22,11 +27,13 @@ def hsds_names(client, search: str) -> list[str]:
 
 
 def sqlite_index_agrees(app) -> None:
-    """FTS5's own check that the trigram index holds exactly the facility table's text."""
+    """FTS5's own checks: the trigram index holds exactly the facility table's text, and the
+    contentless bigram index is whole (every removal named the tokens it was added with)."""
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            db.session.execute(text(
-                "INSERT INTO facility_text (facility_text) VALUES ('integrity-check')"))
+            for table in ("facility_text", "facility_bigram"):
+                db.session.execute(text(
+                    f"INSERT INTO {table} ({table}) VALUES ('integrity-check')"))
             db.session.rollback()
 
 
@@ -43,6 +50,15 @@ def test_substrings_of_every_length_match_as_a_scan_would(client, admin):
     assert names(client, "碑") == ["渝中区解放碑街道助餐点"]  # one character
     assert names(client, "STREET") == both  # English, any case
     assert names(client, "jIEFANGBEI street meal") == ["渝中区解放碑街道助餐点"]
+    assert names(client, "渝中") == ["渝中区解放碑街道助餐点"]  # two, at the start
+    assert names(client, "食堂") == ["北碚区天生街道老年食堂"]  # at the end
+    assert names(client, "民族") == ["渝中区解放碑街道助餐点"]  # in an address only
+    assert names(client, "1号") == ["渝中区解放碑街道助餐点"]  # an address's last pair
+    assert names(client, "ME") == ["渝中区解放碑街道助餐点"]  # English, any case
+    assert names(client, "重庆") == both
+    assert names(client, "碚渝") == []  # both characters stored, never side by side
+    assert names(client, "堂重") == []  # nor across the end of one field and another
+    assert hsds_names(client, "北碚") == ["北碚区天生街道老年食堂"]
     assert names(client, "天生街道老年食堂啊") == []
     assert names(client, '天生"街道') == []  # a quote is a character, not FTS5 syntax
     assert names(client, "天生 OR 民族") == []
@@ -57,6 +73,9 @@ def test_like_wildcards_stay_plain_characters_through_the_index(client, admin):
     assert names(client, "50%优惠") == ["老年食堂_AB 50%优惠"]
     assert names(client, "%优惠") == ["老年食堂_AB 50%优惠"]
     assert names(client, "食堂_") == ["老年食堂_AB 50%优惠"]
+    assert names(client, "_A") == ["老年食堂_AB 50%优惠"]  # two characters: the bigram index
+    assert names(client, "0%") == ["老年食堂_AB 50%优惠"]
+    assert names(client, "%优") == ["老年食堂_AB 50%优惠"]
 
 
 def test_every_write_is_searchable_at_once(client, admin, app):
@@ -69,19 +88,26 @@ def test_every_write_is_searchable_at_once(client, admin, app):
     assert response.status_code == 200, response.json
     assert names(client, "天生街道老年") == []
     assert names(client, "朝阳街道幸福") == ["北碚区朝阳街道幸福食堂"]
+    assert names(client, "老年") == []  # the old name's pairs answer no more
+    assert names(client, "幸福") == ["北碚区朝阳街道幸福食堂"]
     sqlite_index_agrees(app)
     response = client.delete(url, headers={**admin, "If-Match": response.headers["ETag"]})
     assert response.status_code == 204, response.json
     assert names(client, "朝阳街道幸福") == []
+    assert names(client, "幸福") == []
     sqlite_index_agrees(app)
     # An import's new rows go through the bulk load (registry.bulk_insert), its updates not.
     assert post(client, admin, CSV_ZH.encode(), "text/csv").status_code == 200
     assert names(client, "解放碑普惠") == ["渝中区解放碑普惠幼儿园"]
     assert names(client, "中山路2") == ["北碚区朝阳街道养老服务站"]
+    assert names(client, "普惠") == ["渝中区解放碑普惠幼儿园"]
+    assert names(client, "山路") == ["北碚区朝阳街道养老服务站"]
     changed = CSV_ZH.replace("重庆市北碚区中山路2号", "重庆市北碚区北温泉路8号")
     assert post(client, admin, changed.encode(), "text/csv").status_code == 200
     assert names(client, "中山路2") == []
     assert names(client, "北温泉路") == ["北碚区朝阳街道养老服务站"]
+    assert names(client, "山路") == []
+    assert names(client, "温泉") == ["北碚区朝阳街道养老服务站"]
     sqlite_index_agrees(app)
 
 
@@ -91,26 +117,88 @@ def test_a_rolled_back_write_leaves_nothing_in_the_index(client, admin, app):
         db.session.execute(text("UPDATE facility SET name = '临时名称不留痕'"))
         assert db.session.scalar(registry.filtered({"q": "临时名称"}).with_only_columns(
             registry.Facility.name)) == "临时名称不留痕"
+        assert db.session.scalar(registry.filtered({"q": "留痕"}).with_only_columns(
+            registry.Facility.name)) == "临时名称不留痕"
         db.session.rollback()
     assert names(client, "临时名称") == []
+    assert names(client, "留痕") == []
     assert names(client, "天生街道老年") == ["北碚区天生街道老年食堂"]
     sqlite_index_agrees(app)
 
 
-def test_the_query_is_answered_by_the_trigram_index(app):
+@pytest.mark.parametrize(("q", "sqlite_table", "postgres_indexes"), [
+    ("天生街道", "facility_text", ("ix_facility_name_trgm", "ix_facility_name_en_trgm",
+                               "ix_facility_address_trgm")),
+    ("食堂", "facility_bigram", ("ix_facility_bigrams",)),
+])
+def test_the_query_is_answered_by_a_text_index(app, q, sqlite_table, postgres_indexes):
     with app.app_context():
         connection = db.session.connection()
-        statement = registry.filtered({"q": "天生街道"}).compile(dialect=connection.dialect)
+        statement = registry.filtered({"q": q}).compile(dialect=connection.dialect)
         if connection.dialect.name == "sqlite":
             parameters = tuple(statement.params[name] for name in statement.positiontup)
             plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
                                               parameters).all()
-            assert any("facility_text VIRTUAL TABLE INDEX" in row[-1] for row in plan), plan
+            assert any(f"{sqlite_table} VIRTUAL TABLE INDEX" in row[-1] for row in plan), plan
         else:
             # Too few rows for the planner to prefer an index on its own: forbid the scan.
             connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
             plan = connection.exec_driver_sql(f"EXPLAIN {statement}", statement.params).all()
             text_plan = "\n".join(row[0] for row in plan)
-            for column in ("name", "name_en", "address"):
-                assert f"ix_facility_{column}_trgm" in text_plan, text_plan
+            for index in postgres_indexes:
+                assert index in text_plan, text_plan
         db.session.rollback()
+
+
+# Characters whose lower() is the same in Python, SQLite (ASCII only) and PostgreSQL, with LIKE's
+# wildcards among them, so that brute force decides what a search must find.
+ALPHABET = "食堂北碚重庆aB1%_"
+
+
+def random_text(rng: random.Random, longest: int) -> str:
+    return "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, longest)))
+
+
+def random_fields(rng: random.Random) -> dict:
+    return {"name": random_text(rng, 9),
+            "name_en": random_text(rng, 6) if rng.random() < 0.5 else None,
+            "address": random_text(rng, 12) if rng.random() < 0.7 else None}
+
+
+def searches_agree_with_brute_force(app, queries) -> int:
+    """Every query's ids by `q` are the ids of the facilities holding it as a substring of
+    name, name_en or address, any case; returns how many queries matched something."""
+    matched = 0
+    with app.app_context():
+        rows = db.session.execute(select(registry.Facility.id, registry.Facility.name,
+                                         registry.Facility.name_en,
+                                         registry.Facility.address)).all()
+        for q in queries:
+            expected = {row.id for row in rows
+                        if any(q.lower() in (value or "").lower() for value in row[1:])}
+            found = set(db.session.scalars(
+                registry.filtered({"q": q}).with_only_columns(registry.Facility.id)))
+            assert found == expected, q
+            matched += bool(expected)
+        db.session.rollback()
+    return matched
+
+
+def test_every_pair_matches_as_brute_force_after_creates_patches_and_deletes(client, admin, app):
+    rng = random.Random(20261126)
+    created = [create(client, admin, **random_fields(rng)) for _ in range(24)]
+    pairs = ["".join(pair) for pair in itertools.product(ALPHABET, repeat=2)]
+    others = list(ALPHABET) + [random_text(rng, 4) for _ in range(40)]
+    assert searches_agree_with_brute_force(app, pairs + others) > len(pairs) // 2
+    for facility in rng.sample(created, 10):
+        url = f"/api/v1/facilities/{facility['id']}"
+        response = client.patch(url, json=random_fields(rng),
+                                headers={**admin, "If-Match": client.get(url).headers["ETag"]})
+        assert response.status_code == 200, response.json
+    for facility in rng.sample(created, 6):
+        url = f"/api/v1/facilities/{facility['id']}"
+        response = client.delete(url, headers={**admin,
+                                               "If-Match": client.get(url).headers["ETag"]})
+        assert response.status_code == 204, response.json
+    assert searches_agree_with_brute_force(app, pairs + others) > len(pairs) // 2
+    sqlite_index_agrees(app)

@@ -145,12 +145,13 @@ def insert_or_ignore(session, table, **values) -> None:
                     .on_conflict_do_nothing())
 
 
-def text_candidates(session, key, text: str):
-    """A condition on `key` (facility.seq) that keeps the facilities whose name, name_en or
-    address the text index says may hold `text`, or None where the substring test itself is
-    the index's condition (PostgreSQL) or the text is too short for a trigram: the caller
-    keeps its own exact substring test beside it either way."""
-    return _of(session.get_bind()).text_candidates(key, text)
+def text_candidates(session, table, text: str):
+    """A condition on the facility `table` that keeps the facilities whose name, name_en or
+    address the text indexes say may hold `text` (a pair of characters or a trigram phrase),
+    or None where the substring test itself is the index's condition (PostgreSQL's trigrams)
+    or the text is one character: the caller keeps its own exact substring test beside it
+    either way."""
+    return _of(session.get_bind()).text_candidates(table, text)
 
 
 def nearest(connection, query):

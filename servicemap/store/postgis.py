@@ -5,8 +5,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import psycopg
-from sqlalchemy import Engine, create_engine, func, select
-from sqlalchemy.dialects.postgresql import insert  # noqa: F401  (store.insert_or_ignore)
+from sqlalchemy import ARRAY, Engine, Text, cast, create_engine, func, literal_column, select
+from sqlalchemy.dialects.postgresql import array, insert  # noqa: F401  (insert: store's)
 
 UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError)
 CONFLICT = (psycopg.IntegrityError,)
@@ -43,10 +43,38 @@ def bulk_load(_connection):
     yield
 
 
-def text_candidates(_key, _text: str):
-    """None: the pg_trgm GIN indexes on name, name_en and address (migration 0008) serve the
-    substring test `col ILIKE '%…%'` itself."""
-    return None
+# Every pair of adjacent characters of lower(name), lower(name_en) and lower(address), for
+# the stored column text_bigrams and its GIN index (migration 0009): PostgreSQL computes both
+# in each write's own transaction. IMMUTABLE as a generated column needs (lower() holds for
+# the database's fixed collation). Stored rather than an expression index so that a scan the
+# planner prefers for a very common pair (重庆) reads the array instead of calling PL/pgSQL
+# per row.
+BIGRAMS_FUNCTION = """
+CREATE FUNCTION facility_bigrams(name text, name_en text, address text) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    column_text text;
+    grams text[] := '{}';
+BEGIN
+    FOREACH column_text IN ARRAY ARRAY[lower(name), lower(name_en), lower(address)] LOOP
+        FOR i IN 1 .. coalesce(char_length(column_text), 0) - 1 LOOP
+            grams := grams || substr(column_text, i, 2);
+        END LOOP;
+    END LOOP;
+    RETURN grams;
+END $$"""
+BIGRAM = 2
+# Not mapped (models.py): only this search reads it; a literal column adds no second FROM.
+_BIGRAMS = literal_column("facility.text_bigrams", ARRAY(Text))
+
+
+def text_candidates(table, text: str):
+    """For two characters, the facilities whose pairs (text_bigrams, GIN-indexed) hold
+    lower(text); else None: the pg_trgm GIN indexes on name, name_en and address (migration
+    0008) serve the substring test `col ILIKE '%…%'` itself from three characters on."""
+    if len(text) != BIGRAM:
+        return None
+    return _BIGRAMS.op("@>")(array([func.lower(cast(text, Text))]))
 
 
 def write_rows(connection, table: str, columns, rows) -> None:

@@ -6,7 +6,7 @@ import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, column, create_engine, event, literal_column, select, table
+from sqlalchemy import Engine, column, create_engine, event, func, literal_column, select, table
 from sqlalchemy.dialects.sqlite import insert  # noqa: F401  (store.insert_or_ignore)
 
 from ..geo.rtree import class_rtree_select, rtree_select
@@ -70,7 +70,8 @@ def search():
 def bulk_load(connection):
     """Within this transaction, index new rows in one statement per R*Tree instead of a trigger
     per row (the class R*Tree in class order, so that its nodes start out one class each, and
-    once the services are written), and likewise the trigram text table (migration 0008).
+    once the services are written), and likewise the trigram and bigram text tables
+    (migrations 0008, 0009).
 
     The insert triggers are dropped and re-created as they were; SQLite's DDL is transactional
     and the transaction holds the only write lock, so no other writer can slip past the index.
@@ -78,7 +79,8 @@ def bulk_load(connection):
     triggers = dict(connection.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
         "('facility_rtree_insert', 'facility_class_rtree_insert', "
-        "'facility_class_rtree_services_insert', 'facility_text_insert')").all())
+        "'facility_class_rtree_services_insert', 'facility_text_insert', "
+        "'facility_bigram_insert')").all())
     first = connection.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM facility").scalar_one()
     for name in triggers:
         connection.exec_driver_sql(f"DROP TRIGGER {name}")
@@ -93,6 +95,10 @@ def bulk_load(connection):
         connection.exec_driver_sql(
             f"INSERT INTO facility_text (rowid, {TEXT_COLUMNS}) "
             f"SELECT seq, {TEXT_COLUMNS} FROM facility WHERE seq > ?", (first,))
+    if "facility_bigram_insert" in triggers:  # likewise before 0009
+        connection.exec_driver_sql(
+            f"INSERT INTO facility_bigram (rowid, grams) SELECT f.seq, {bigram_tokens('f')} "
+            "FROM facility f WHERE f.seq > ?", (first,))
     for sql in triggers.values():
         connection.exec_driver_sql(sql)
 
@@ -103,14 +109,43 @@ _TEXT = table("facility_text", column("rowid"))
 TRIGRAM = 3  # FTS5's trigram tokenizer matches nothing shorter
 
 
-def text_candidates(key, text: str):
-    """The facilities whose columns hold `text` as FTS5 sees it: a phrase of its trigrams,
-    matched case-insensitively with Unicode folding (wider than SQL lower()'s ASCII, so the
-    caller's substring test still decides). The text is bound, inside an FTS5 string."""
+# The bigram table (migration 0009): for each facility, one token per pair of adjacent
+# characters of lower(column), written in hex so that FTS5's ascii tokenizer keeps every pair
+# (CJK, digits, punctuation, spaces) as one token. Contentless with detail=none: it stores only
+# which facilities hold each pair, and a removal repeats the tokens the row was indexed with,
+# which this one expression recomputes from the row (triggers, bulk load).
+_BIGRAM = table("facility_bigram", column("rowid"))
+BIGRAM = 2
+POSITIONS = "facility_text_position"  # n = 1 .. POSITION_MAX, the pairs' starting characters
+# Beyond the API's longest text (address: 300 characters): longer text written around the API
+# is indexed on its first POSITION_MAX characters only.
+POSITION_MAX = 1000
+
+
+def bigram_tokens(row: str) -> str:
+    """SQL for the space-separated hex tokens of every character pair in name, name_en and
+    address of `row` (a table alias, or NEW/OLD in a trigger, which allows no CTE)."""
+    def pairs(name: str) -> str:
+        return (f"coalesce((SELECT group_concat(hex(substr(lower({row}.{name}), n, 2)), ' ') "
+                f"FROM {POSITIONS} WHERE n < length({row}.{name})), '')")
+    return " || ' ' || ".join(pairs(name) for name in TEXT_COLUMNS.split(", "))
+
+
+def text_candidates(table, text: str):
+    """The facilities (table.c.seq) whose columns hold `text` as an index sees it: two
+    characters, the pair in the bigram table (lower() as the substring test folds it); three
+    or more, a phrase of its trigrams matched case-insensitively with Unicode folding (wider
+    than SQL lower()'s ASCII, so the caller's substring test still decides). The text is bound
+    in both."""
+    if len(text) == BIGRAM:
+        token = func.printf('"%s"', func.hex(func.lower(text)))
+        return table.c.seq.in_(select(_BIGRAM.c.rowid).where(
+            literal_column("facility_bigram").op("MATCH")(token)))
     if len(text) < TRIGRAM:
         return None
     phrase = '"' + text.replace('"', '""') + '"'
-    return key.in_(select(_TEXT.c.rowid).where(literal_column("facility_text").op("MATCH")(phrase)))
+    return table.c.seq.in_(select(_TEXT.c.rowid).where(
+        literal_column("facility_text").op("MATCH")(phrase)))
 
 
 def write_rows(connection, table: str, columns, rows) -> None:
