@@ -73,7 +73,9 @@ def count_rows(query: Select, key) -> tuple[int, bool]:
     found, last = db.session.execute(select(func.count(), func.max(sample.c[0]))).one()
     if found <= most:
         return found, False
-    low, high = db.session.execute(select(func.min(key), func.max(key))).one()
+    # Two subqueries: SQLite reads min() or max() from the index only when each is alone.
+    low, high = db.session.execute(select(select(func.min(key)).scalar_subquery(),
+                                          select(func.max(key)).scalar_subquery())).one()
     return max(found, round(found * (high - low + 1) / (last - low + 1))), True
 
 
