@@ -11,7 +11,7 @@ from .config import Config
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the app: bind extensions, register blueprints and commands, nothing else."""
-    from . import cli, errors, limits, observability, pages, store
+    from . import caching, cli, errors, limits, observability, pages, store
     from .api import (
         audit,
         districts,
@@ -67,6 +67,7 @@ def create_app(config: Config | None = None) -> Flask:
     # Request ids and logging first, so a request refused by a rate limit is still logged.
     observability.init_observability(app)
     limits.init_rate_limits(app)
+    caching.init_caching(app)
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "An API key"})

@@ -58,6 +58,12 @@ class Config:
     secret_key: str = ""
     per_page_default: int = 20
     per_page_max: int = 100
+    # A list's `total` is exact up to this many rows, estimated past it (paging.count_rows).
+    count_exact_max: int = 10_000
+    # Public reads may be cached this long (caching.py); answers of this size or more are
+    # compressed when the client accepts gzip, brotli or zstd.
+    cache_max_age: int = 60
+    compress_min_bytes: int = 1024
     max_body_bytes: int = 1_048_576
     max_import_bytes: int = 52_428_800
     max_import_rows: int = 100_000  # fits gunicorn --timeout 120 (README, Operations)

@@ -20,8 +20,8 @@ from .extensions import db
 from .geo.spatial import NearestQuery
 from .hours import SHANGHAI
 from .models import Facility
-from .paging import page_of, paginate
-from .registry import filtered
+from .paging import Page, page_of
+from .registry import filtered, page_of_facilities
 from .store import nearest
 from .vocabulary import BYDAY, HSDS_STATUS, KINDS, OWNERSHIP, SERVICES, STATUSES, WEEKDAYS_ZH
 
@@ -298,13 +298,18 @@ def _service_description(facility: Facility) -> str:
     return "。".join(parts) + "。"
 
 
-def page(contents: list, total: int, page_number: int, per_page: int) -> dict:
-    """An HSDS page; `size` counts this page's entities, as the HSDA document defines it."""
+def page(contents: list, total: int, page_number: int | None, per_page: int, *,
+         estimated: bool = False, next_cursor: str | None = None,
+         last: bool | None = None) -> dict:
+    """An HSDS page; `size` counts this page's entities, as the HSDA document defines it.
+    After a cursor the page has no number (None); `last` says whether it is the last page
+    where that is known without the total (which may be an estimate)."""
     total_pages = math.ceil(total / per_page)
     return {"total_items": total, "total_pages": total_pages, "page_number": page_number,
             "size": len(contents), "first_page": page_number == 1,
-            "last_page": page_number >= total_pages, "empty": not contents,
-            "contents": contents}
+            "last_page": last if last is not None else page_number >= total_pages,
+            "empty": not contents, "contents": contents,
+            "total_estimated": estimated, "next_cursor": next_cursor}
 
 
 def published_facility(facility_id: str | uuid.UUID | None) -> Facility | None:
@@ -329,12 +334,13 @@ def facility_for(derived: str, kind: Reversible) -> Facility | None:
 
 def find_facilities(page_number: int, per_page: int, *, search: str | None = None,
                     term: Term | None = None, facility_id: uuid.UUID | None = None,
-                    modified_after=None, near: NearestQuery | None = None
-                    ) -> tuple[list[Facility], int]:
+                    modified_after=None, near: NearestQuery | None = None,
+                    after: tuple | None = None) -> Page:
     """One page of published facilities passing every filter (AND), and how many pass.
 
-    By name then id; with `near`, by distance as /facilities/nearest ranks them (only active
-    facilities with a location, within `radius_m` or inside their own service area).
+    By name then id, the page-th or the one after the cursor's key `after`; with `near`, by
+    distance as /facilities/nearest ranks them (only active facilities with a location,
+    within `radius_m` or inside their own service area), by page number only.
     """
     query = filtered({"status": PUBLISHED, **({"q": search} if search else {}),
                       **({term.group: [term.code]} if term else {})})
@@ -343,12 +349,12 @@ def find_facilities(page_number: int, per_page: int, *, search: str | None = Non
     if modified_after is not None:
         query = query.where(Facility.updated_at >= modified_after)
     if near is None:
-        return paginate(query, page_number, per_page, Facility.name, Facility.id)
+        return page_of_facilities(query, page_number, per_page, after)
     narrowed = bool(search) or facility_id is not None or modified_after is not None
     ranked = _nearest_ids(query if narrowed else None, near, term)
     chosen = page_of(ranked, page_number, per_page)
     rows = {f.id: f for f in db.session.scalars(select(Facility).where(Facility.id.in_(chosen)))}
-    return [rows[key] for key in chosen], len(ranked)
+    return Page([rows[key] for key in chosen], len(ranked))
 
 
 # Every hit in range is needed for `total_items`. The radius (at most 50 km) bounds them and

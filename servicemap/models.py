@@ -124,7 +124,7 @@ class Facility(Base):
     )
 
     __mapper_args__ = {"primary_key": [id], "version_id_col": version}
-    __table_args__ = (Index("ix_facility_name", "name"),)
+    __table_args__ = (Index("ix_facility_name_id", "name", "id"),)
 
     @property
     def services(self) -> list[str]:

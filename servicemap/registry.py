@@ -21,7 +21,7 @@ from .holidays import current_calendar
 from .hours import SHANGHAI, default_holiday_rule, opening_state
 from .locating import locate
 from .models import Facility, FacilityService, GeocodePending, utcnow
-from .paging import paginate
+from .paging import Page, keyed_page
 from .vocabulary import ordered_services
 from .weekly_slots import week_masks
 
@@ -125,9 +125,22 @@ def filtered(filters: dict):
     return query
 
 
-def list_facilities(filters: dict, page: int, per_page: int) -> tuple[list[Facility], int]:
-    """One page of matching facilities, by name then id, and the total count."""
-    return paginate(filtered(filters), page, per_page, Facility.name, Facility.id)
+# The order of every list of facilities, and the key of its cursors (ix_facility_name_id).
+LIST_ORDER = (Facility.name, Facility.id)
+LIST_CURSOR = (str, uuid.UUID)
+
+
+def list_facilities(filters: dict, page: int, per_page: int,
+                    after: tuple | None = None) -> Page:
+    """One page of matching facilities, by name then id (the page-th, or the one after the
+    cursor's key `after`), and the total count."""
+    return page_of_facilities(filtered(filters), page, per_page, after)
+
+
+def page_of_facilities(query, page: int, per_page: int, after: tuple | None = None) -> Page:
+    """One page of the facilities a select() finds, in the list order (paging.keyed_page)."""
+    return keyed_page(query, LIST_ORDER, per_page, page=page, after=after,
+                      counted_by=Facility.seq)
 
 
 # The columns an unchanged write expires when geocode_pending has news (not the id or the

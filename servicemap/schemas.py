@@ -306,6 +306,13 @@ class PageSchema(Schema):
 
 class FacilityPageSchema(PageSchema):
     items = fields.List(fields.Nested(FacilitySchema))
+    page = fields.Integer(allow_none=True, metadata={
+        "description": "null for a page asked for by cursor"})
+    total_estimated = fields.Boolean(metadata={
+        "description": "true when `total` is an estimate, as it is past "
+                       "SERVICEMAP_COUNT_EXACT_MAX facilities (README, Paging)"})
+    next_cursor = fields.String(allow_none=True, metadata={
+        "description": "Pass as `cursor` for the next page; null on the last page"})
 
 
 class FacilityQuerySchema(Schema):

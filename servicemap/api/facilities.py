@@ -7,14 +7,16 @@ import zlib
 from urllib.parse import urlencode
 
 from flask import Response, request, url_for
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .. import hours
 from ..auth import check_district, key_required
+from ..caching import fresh_until
 from ..errors import Problem
 from ..extensions import db
 from ..models import Facility
-from ..registry import get_facility, list_facilities, present_answer, write
+from ..paging import Cursor
+from ..registry import LIST_CURSOR, get_facility, list_facilities, present_answer, write
 from ..schemas import (
     COORDSYS,
     FacilityInSchema,
@@ -36,7 +38,13 @@ class CoordsysQuerySchema(Schema):
 
 
 class FacilityListQuerySchema(FacilityQuerySchema, CoordsysQuerySchema):
-    pass
+    cursor = Cursor(LIST_CURSOR)
+
+    @validates_schema(pass_original=True)
+    def _page_or_cursor(self, data, original, **kwargs):
+        if "cursor" in data and "page" in original:
+            raise ValidationError({"cursor": ["Give page or cursor, not both. "
+                                              "页码与游标只能二选一。"]})
 
 
 # RFC 9110 §8.8.3: If-Match is "*" or a list of entity tags, each [W/]"…". werkzeug reads a
@@ -68,6 +76,7 @@ def _answer_etag(facility: Facility, shown: dict) -> str:
 
 def _answer(facility: Facility, coordsys: str, status: int = 200):
     shown = present_answer(facility, coordsys)
+    fresh_until([shown["next_change"]])
     tag = _answer_etag(facility, shown)
     if status == 200 and request.method == "GET" and request.if_none_match.contains(tag):
         return Response(status=304, headers={"ETag": f'"{tag}"'})
@@ -80,28 +89,40 @@ def _answer(facility: Facility, coordsys: str, status: int = 200):
 @blp.route("")
 @blp.arguments(FacilityListQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, FacilityPageSchema)
-def list_(page: int, per_page: int | None, coordsys: str, **filters):
-    """List facilities, filtered and paginated."""
+def list_(page: int, per_page: int | None, coordsys: str, cursor: tuple | None = None,
+          **filters):
+    """List facilities, filtered and paginated by page number or by cursor."""
     per_page = page_size(per_page)
-    items, total = list_facilities(filters, page, per_page)
+    found = list_facilities(filters, page, per_page, after=cursor)
     moment = hours.shanghai_now()
-    body = {"items": [present_answer(f, coordsys, moment) for f in items], "page": page,
-            "per_page": per_page, "total": total}
-    return body, 200, {"Link": _page_links(page, per_page, total)}
+    items = [present_answer(f, coordsys, moment) for f in found.rows]
+    fresh_until(item["next_change"] for item in items)
+    body = {"items": items,
+            "page": None if cursor else page, "per_page": per_page, "total": found.total,
+            "total_estimated": found.total_estimated, "next_cursor": found.next_cursor}
+    return body, 200, {"Link": _page_links(None if cursor else page, per_page, found)}
 
 
-def _page_links(page: int, per_page: int, total: int) -> str:
-    """RFC 8288 links to the other pages, keeping every filter the client sent."""
-    last = max(1, -(-total // per_page))
-    pages = {"first": 1, "last": last}
-    if page > 1:
-        pages["prev"] = min(page - 1, last)
-    if page < last:
-        pages["next"] = page + 1
+def _page_links(page: int | None, per_page: int, found) -> str:
+    """RFC 8288 links to the other pages, keeping every filter the client sent: by number
+    for a page asked for by number, by cursor (next only) for one asked for by cursor."""
+    last = max(1, -(-found.total // per_page))
+    pages: dict[str, dict] = {"first": {"page": 1}}
+    if page is not None:
+        pages["last"] = {"page": last}
+        if page > 1:
+            pages["prev"] = {"page": min(page - 1, last)}
+        if found.next_cursor:
+            pages["next"] = {"page": page + 1}
+    elif found.next_cursor:
+        pages["next"] = {"cursor": found.next_cursor}
     links = []
-    for rel, number in pages.items():
+    for rel, where in pages.items():
         query = request.args.copy()
-        query["page"], query["per_page"] = str(number), str(per_page)
+        query.pop("page", None)
+        query.pop("cursor", None)
+        for name, value in {**where, "per_page": per_page}.items():
+            query[name] = str(value)
         links.append(f'<{request.path}?{urlencode(list(query.items(multi=True)))}>; rel="{rel}"')
     return ", ".join(links)
 

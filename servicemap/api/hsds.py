@@ -18,7 +18,8 @@ from ..errors import Problem
 from ..geo.coordsys import COORDSYS, to_wgs84
 from ..geo.spatial import NearestQuery
 from ..hours import local_time
-from ..paging import page_of
+from ..paging import Cursor, page_of
+from ..registry import LIST_CURSOR
 from ..schemas import BoundedDateTime
 from . import Blueprint, page_size
 
@@ -73,11 +74,18 @@ class HsdsPageSchema(Schema):
 
     total_items = fields.Integer()
     total_pages = fields.Integer()
-    page_number = fields.Integer()
+    page_number = fields.Integer(allow_none=True, metadata={
+        "description": "null for a page asked for by cursor"})
     size = fields.Integer()
     first_page = fields.Boolean()
     last_page = fields.Boolean()
     empty = fields.Boolean()
+    total_estimated = fields.Boolean(metadata={
+        "description": "servicemap's own: true when total_items (and total_pages) is an "
+                       "estimate, as it is past SERVICEMAP_COUNT_EXACT_MAX items"})
+    next_cursor = fields.String(allow_none=True, metadata={
+        "description": "servicemap's own: pass as `cursor` for the next page; null on the "
+                       "last page (and in searches by lat and lon, paged by number only)"})
 
 
 class HsdsServicePageSchema(HsdsPageSchema):
@@ -120,7 +128,20 @@ def _a_term(value: str) -> None:
                               "/api/v1/hsds/taxonomy_terms. 不是本分类体系的条目。")
 
 
-class HsdsServiceQuerySchema(HsdsPageQuerySchema):
+class HsdsListQuerySchema(HsdsPageQuerySchema):
+    """The page arguments of the lists of facilities: by page number or by cursor."""
+
+    cursor = Cursor(LIST_CURSOR)
+
+    @validates_schema(pass_original=True)
+    def _page_or_cursor(self, data, original, **kwargs):
+        if "cursor" in data and ("page" in original or "lat" in data):
+            raise ValidationError({"cursor": [
+                "Give page or cursor, not both; searches by lat and lon are paged by number "
+                "only. 页码与游标只能二选一。"]})
+
+
+class HsdsServiceQuerySchema(HsdsListQuerySchema):
     """Filters of /services and /service_at_locations, all combined with AND."""
 
     taxonomy_term_id = fields.String(validate=_a_term, metadata={
@@ -173,16 +194,20 @@ def _search(args: dict, build) -> dict:
         lat, lon = to_wgs84(args["lat"], args["lon"], args["coordsys"])
         near = NearestQuery(lat=lat, lon=lon, radius_m=args.get("radius_m", 5000.0))
     facility_id = None
+    after = args.get("cursor")
+    number = None if after else page
     if "organization_id" in args:
         owner = hsds.facility_for(str(args["organization_id"]), hsds.ORGANIZATION)
         if owner is None:
-            return hsds.page([], 0, page, per_page)
+            return hsds.page([], 0, number, per_page, last=True)
         facility_id = owner.id
-    facilities, total = hsds.find_facilities(
+    found = hsds.find_facilities(
         page, per_page, search=args.get("search"), facility_id=facility_id,
-        term=hsds.TERMS_BY_ID.get(args.get("taxonomy_term_id")), near=near,
+        term=hsds.TERMS_BY_ID.get(args.get("taxonomy_term_id")), near=near, after=after,
         modified_after=local_time(args["modified_after"]) if "modified_after" in args else None)
-    return hsds.page([build(f) for f in facilities], total, page, per_page)
+    return hsds.page([build(f) for f in found.rows], found.total, number, per_page,
+                     estimated=found.total_estimated, next_cursor=found.next_cursor,
+                     last=None if near else found.next_cursor is None)
 
 
 @blp.route("/")
@@ -211,7 +236,7 @@ def service(service_id: str):
 
 
 @blp.route("/organizations")
-@blp.arguments(HsdsPageQuerySchema, location="query")
+@blp.arguments(HsdsListQuerySchema, location="query")
 @blp.response(200, HsdsOrganizationPageSchema,
               description="An HSDA page; items: organization_list.json")
 def organizations(args: dict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app, json, request
 
 from .. import hours
+from ..caching import fresh_until
 from ..errors import Problem
 from ..extensions import db
 from ..geo.coordsys import to_wgs84
@@ -15,6 +16,9 @@ from ..registry import present_hits
 from ..schemas import NearestQuerySchema, NearestSchema
 from ..store import nearest
 from . import Blueprint
+
+# The answer is JSON or GeoJSON by the Accept header: caches must key on it.
+VARY = {"Vary": "Accept"}
 
 blp = Blueprint("nearest", __name__, url_prefix="/api/v1/facilities",
                 description="Nearest-service search 就近查找")
@@ -30,7 +34,7 @@ def nearest_facilities(args: dict):
     if request.accept_mimetypes.best_match(["application/json", GEOJSON]) == GEOJSON:
         return _feature_collection(body)
     # Built to NearestSchema's shape already: answered directly rather than dumped again.
-    return Response(json.dumps(body), mimetype="application/json")
+    return Response(json.dumps(body), mimetype="application/json", headers=VARY)
 
 
 def nearest_answer(args: dict) -> dict:
@@ -47,6 +51,7 @@ def nearest_answer(args: dict) -> dict:
         query = _delivering(query, args["program"])
     hits = nearest(db.session.connection(), query) if query else []
     items = present_hits(hits, args["coordsys"])
+    fresh_until(item["next_change"] for item in items)
     origin = {"lat": args["lat"], "lon": args["lon"], "coordsys": args["coordsys"]}
     body = {"origin": origin, "items": items}
     if moment is not None:  # say whether the day asked about was on the holiday calendar
@@ -69,4 +74,4 @@ def _feature_collection(body: dict) -> Response:
     features, origin = [feature(item) for item in body.pop("items")], body["origin"]
     body = {"type": "FeatureCollection", "coordsys": origin["coordsys"], **body,
             "features": features}
-    return Response(json.dumps(body), mimetype=GEOJSON)
+    return Response(json.dumps(body), mimetype=GEOJSON, headers=VARY)
