@@ -12,6 +12,7 @@ from ..geo.spatial import NearestQuery
 from ..geojson import GEOJSON, feature
 from ..holidays import current_calendar
 from ..registry import present_hits
+from ..renderings import items_json
 from ..schemas import NearestQuerySchema, NearestSchema
 from ..store import nearest
 from . import Blueprint
@@ -36,17 +37,20 @@ def nearest_facilities(args: dict):
     )
     if "program" in args:
         query = _delivering(query, args["program"])
-    hits = nearest(db.session.connection(), query) if query else []
-    items = present_hits(hits, args["coordsys"])
+    connection = db.session.connection()
+    hits = nearest(connection, query) if query else []
     origin = {"lat": args["lat"], "lon": args["lon"], "coordsys": args["coordsys"]}
-    body = {"origin": origin, "items": items}
+    body = {"origin": origin}
     if moment is not None:  # say whether the day asked about was on the holiday calendar
         known = current_calendar().knows(hours.local_time(moment).date())
         body["holiday_data"] = "available" if known else "unavailable"
     if request.accept_mimetypes.best_match(["application/json", GEOJSON]) == GEOJSON:
-        return _feature_collection(body)
-    # Built to NearestSchema's shape already: answered directly rather than dumped again.
-    return Response(json.dumps(body), mimetype="application/json")
+        return _feature_collection({**body, "items": present_hits(hits, args["coordsys"])})
+    # NearestSchema's shape, as json.dumps would write it, with the items as rendered text.
+    tail = f', "holiday_data": {json.dumps(body["holiday_data"])}' if moment is not None else ""
+    text = (f'{{"origin": {json.dumps(origin)}, "items": '
+            f'{items_json(connection, hits, args["coordsys"])}{tail}}}')
+    return Response(text, mimetype="application/json")
 
 
 def _delivering(query: NearestQuery, program_id: str) -> NearestQuery | None:

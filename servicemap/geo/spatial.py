@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from ..holidays import current_calendar
@@ -62,6 +62,9 @@ class NearestQuery:
 class Hit:
     distance_m: float
     id: uuid.UUID
+    # The stored version the search read (version, updated_at as text): what a rendering of
+    # the facility made earlier must match to be reused (renderings.py). Not compared.
+    stamp: tuple = field(default=(), compare=False)
 
 
 def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[Hit], bool]:
@@ -70,7 +73,8 @@ def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[Hit], bool]:
     # UUID does; PostgreSQL: UUID): only the answer's ids become UUIDs.
     ranked = []
     calendar = current_calendar() if query.open_at is not None else None
-    for facility_id, lat, lon, service_radius_m, hours, holiday_rule, closures in rows:
+    for (facility_id, lat, lon, service_radius_m, hours, holiday_rule, closures, version,
+         updated) in rows:
         distance = geodesic_m(query.lat, query.lon, lat, lon)
         if distance > query.radius_m and (service_radius_m is None or distance > service_radius_m):
             continue
@@ -79,12 +83,13 @@ def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[Hit], bool]:
         if query.open_at is not None and not _open_at(
                 hours, holiday_rule, closures, query.open_at, calendar):
             continue
-        ranked.append((round(distance, 1), facility_id))
-    ranked.sort()
+        ranked.append((round(distance, 1), facility_id, version, updated))
+    ranked.sort()  # (distance, id) is unique: the stamps are never compared
     beyond = round(bound, 1)
-    settled = sum(1 for distance, _id in ranked if distance < beyond)
+    settled = sum(1 for distance, *_ in ranked if distance < beyond)
     hits = [Hit(distance, facility_id if isinstance(facility_id, uuid.UUID)
-                else uuid.UUID(facility_id)) for distance, facility_id in ranked[: query.limit]]
+                else uuid.UUID(facility_id), (version, updated))
+            for distance, facility_id, version, updated in ranked[: query.limit]]
     return hits, settled >= query.limit or bound >= query.radius_m
 
 
@@ -128,7 +133,8 @@ def _filters(query: NearestQuery, param: str, kinds: bool = True,
 def _columns(query: NearestQuery) -> str:
     hours = ("f.opening_hours, f.holiday_rule, f.closures" if query.open_at is not None
              else "NULL, NULL, NULL")
-    return f"f.id, f.lat, f.lon, f.service_radius_m, {hours}"
+    return f"f.id, f.lat, f.lon, f.service_radius_m, {hours}, f.version, " \
+        "CAST(f.updated_at AS TEXT)"
 
 
 def _class_ranges(query: NearestQuery) -> list[dict]:
@@ -235,12 +241,12 @@ def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
         # Each KNN branch that gave `fetch` rows vouches only up to its farthest one.
         counts, farthest = {}, {}
         for row in rows:
-            if row[8] >= 0:
-                counts[row[8]] = counts.get(row[8], 0) + 1
-                farthest[row[8]] = max(farthest.get(row[8], 0.0), row[7])
+            if row[10] >= 0:
+                counts[row[10]] = counts.get(row[10], 0) + 1
+                farthest[row[10]] = max(farthest.get(row[10], 0.0), row[9])
         full = [farthest[branch] for branch, count in counts.items() if count >= fetch]
         bound = min(full) / SPHERE_SLACK if full else math.inf
-        unique = {row[0]: row[:7] for row in rows}.values()  # a mobile service may be in both
+        unique = {row[0]: row[:9] for row in rows}.values()  # a mobile service may be in both
         hits, settled = _rank(query, unique, bound)
         if settled:
             return hits
