@@ -67,8 +67,9 @@ class Hit:
     stamp: tuple = field(default=(), compare=False)
 
 
-def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[Hit], bool]:
-    """Eligible candidates in order, and whether they are settled given the bound."""
+def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[tuple], bool]:
+    """Eligible candidates in order, as (distance, id, version, updated_at) up to the
+    limit, and whether they are settled given the bound."""
     # Plain tuples, ids as the driver gives them (SQLite: lowercase hex, which sorts as the
     # UUID does; PostgreSQL: UUID): only the answer's ids become UUIDs.
     ranked = []
@@ -86,11 +87,15 @@ def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[Hit], bool]:
         ranked.append((round(distance, 1), facility_id, version, updated))
     ranked.sort()  # (distance, id) is unique: the stamps are never compared
     beyond = round(bound, 1)
-    settled = sum(1 for distance, *_ in ranked if distance < beyond)
-    hits = [Hit(distance, facility_id if isinstance(facility_id, uuid.UUID)
+    settled = sum(1 for candidate in ranked if candidate[0] < beyond)
+    return ranked[: query.limit], settled >= query.limit or bound >= query.radius_m
+
+
+def _hits(ranked: list[tuple]) -> list[Hit]:
+    """The answer's hits, made once the ranking is settled."""
+    return [Hit(distance, facility_id if isinstance(facility_id, uuid.UUID)
                 else uuid.UUID(facility_id), (version, updated))
-            for distance, facility_id, version, updated in ranked[: query.limit]]
-    return hits, settled >= query.limit or bound >= query.radius_m
+            for distance, facility_id, version, updated in ranked]
 
 
 def _open_at(hours, holiday_rule: str, closures, moment: datetime, calendar) -> bool:
@@ -187,11 +192,11 @@ def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
                 cursor.execute(sql, {**probe, "south": south, "north": north,
                                      "west": span_west, "east": span_east})
                 rows += cursor.fetchall()
-        hits, settled = _rank(query, rows, reach)
+        ranked, settled = _rank(query, rows, reach)
         if settled:
-            return hits
+            return _hits(ranked)
         # Facilities per area are roughly even at this scale: aim at `limit` next time.
-        found = max(1, sum(1 for hit in hits if hit.distance_m <= reach))
+        found = max(1, sum(1 for candidate in ranked if candidate[0] <= reach))
         reach = min(query.radius_m, reach * max(1.5, 1.1 * math.sqrt(query.limit / found)))
 
 
@@ -247,8 +252,8 @@ def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
         full = [farthest[branch] for branch, count in counts.items() if count >= fetch]
         bound = min(full) / SPHERE_SLACK if full else math.inf
         unique = {row[0]: row[:9] for row in rows}.values()  # a mobile service may be in both
-        hits, settled = _rank(query, unique, bound)
+        ranked, settled = _rank(query, unique, bound)
         if settled:
-            return hits
+            return _hits(ranked)
         fetch *= 4
 
