@@ -8,8 +8,10 @@ for, `open_now`, `next_change` and `holiday_data` at the moment (hours.opening_s
 once per distinct timetable in the answer), and `distance_m`. The text is byte for byte what
 json.dumps of present_answer() plus `distance_m` gives (tests/test_renderings.py).
 
-A search reads each hit's stamp (its version and updated_at) with its candidates, so an
-answer whose facilities are all rendered costs no query beyond the search.
+A search reads each hit's stamp with its candidates: its version, which every write bumps, and
+its row's seq, which a facility deleted and stored again under the same id would not keep (ids
+are fresh UUIDs anyway). An answer whose facilities are all rendered costs no query beyond the
+search.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import Text, bindparam, cast, select
+from sqlalchemy import bindparam, select
 
 from . import hours
 from .geo.coordsys import from_wgs84
@@ -30,10 +32,10 @@ from .vocabulary import ordered_services
 
 EXTENSION = "servicemap.renderings"
 _TABLE, _SERVICES = Facility.__table__, FacilityService.__table__
-# Each facility of the answer that is not rendered yet: its row, its services, and its stamp
-# as the search reads it. Built once; SQLAlchemy caches its compiled form.
-_ROWS = select(_TABLE, _SERVICES.c.service, cast(_TABLE.c.updated_at, Text).label("stamp_at")
-               ).outerjoin(_SERVICES, _SERVICES.c.facility_id == _TABLE.c.id).where(
+# Each facility of the answer that is not rendered yet: its row (with the stamp's version
+# and seq) and its services. Built once; SQLAlchemy caches its compiled form.
+_ROWS = select(_TABLE, _SERVICES.c.service).outerjoin(
+    _SERVICES, _SERVICES.c.facility_id == _TABLE.c.id).where(
     _TABLE.c.id.in_(bindparam("ids", expanding=True)))
 # What the moment's fields read from a facility (hours.opening_state).
 _STATE_FIELDS = ("status", "opening_hours", "holiday_rule", "closures")
@@ -43,7 +45,7 @@ _STATE_FIELDS = ("status", "opening_hours", "holiday_rule", "closures")
 class Rendering:
     """One version of a facility as JSON text, cut where the request's parts go in."""
 
-    stamp: tuple  # (version, updated_at as text), as spatial.Hit carries it
+    stamp: tuple  # (version, seq), as spatial.Hit carries it
     head: str  # '{"id": …, …, "district": …'
     lat: float | None  # WGS-84; None: "location": null
     lon: float | None
@@ -106,7 +108,7 @@ def _read(connection, ids: list) -> dict:
         if row["service"] is not None:
             services.setdefault(row["id"], []).append(row["service"])
     return {facility_id: render(row, services.get(facility_id, []),
-                                (row["version"], row["stamp_at"]))
+                                (row["version"], row["seq"]))
             for facility_id, row in rows.items()}
 
 

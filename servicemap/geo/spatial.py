@@ -62,20 +62,20 @@ class NearestQuery:
 class Hit:
     distance_m: float
     id: uuid.UUID
-    # The stored version the search read (version, updated_at as text): what a rendering of
-    # the facility made earlier must match to be reused (renderings.py). Not compared.
+    # The stored version the search read, (version, seq): what a rendering of the facility
+    # made earlier must match to be reused (renderings.py). Not compared.
     stamp: tuple = field(default=(), compare=False)
 
 
 def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[tuple], bool]:
-    """Eligible candidates in order, as (distance, id, version, updated_at) up to the
+    """Eligible candidates in order, as (distance, id, version, seq) up to the
     limit, and whether they are settled given the bound."""
     # Plain tuples, ids as the driver gives them (SQLite: lowercase hex, which sorts as the
     # UUID does; PostgreSQL: UUID): only the answer's ids become UUIDs.
     ranked = []
     calendar = current_calendar() if query.open_at is not None else None
     for (facility_id, lat, lon, service_radius_m, hours, holiday_rule, closures, version,
-         updated) in rows:
+         seq) in rows:
         distance = geodesic_m(query.lat, query.lon, lat, lon)
         if distance > query.radius_m and (service_radius_m is None or distance > service_radius_m):
             continue
@@ -84,7 +84,7 @@ def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[tuple], bool]:
         if query.open_at is not None and not _open_at(
                 hours, holiday_rule, closures, query.open_at, calendar):
             continue
-        ranked.append((round(distance, 1), facility_id, version, updated))
+        ranked.append((round(distance, 1), facility_id, version, seq))
     ranked.sort()  # (distance, id) is unique: the stamps are never compared
     beyond = round(bound, 1)
     settled = sum(1 for candidate in ranked if candidate[0] < beyond)
@@ -94,8 +94,8 @@ def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[tuple], bool]:
 def _hits(ranked: list[tuple]) -> list[Hit]:
     """The answer's hits, made once the ranking is settled."""
     return [Hit(distance, facility_id if isinstance(facility_id, uuid.UUID)
-                else uuid.UUID(facility_id), (version, updated))
-            for distance, facility_id, version, updated in ranked]
+                else uuid.UUID(facility_id), (version, seq))
+            for distance, facility_id, version, seq in ranked]
 
 
 def _open_at(hours, holiday_rule: str, closures, moment: datetime, calendar) -> bool:
@@ -138,8 +138,7 @@ def _filters(query: NearestQuery, param: str, kinds: bool = True,
 def _columns(query: NearestQuery) -> str:
     hours = ("f.opening_hours, f.holiday_rule, f.closures" if query.open_at is not None
              else "NULL, NULL, NULL")
-    return f"f.id, f.lat, f.lon, f.service_radius_m, {hours}, f.version, " \
-        "CAST(f.updated_at AS TEXT)"
+    return f"f.id, f.lat, f.lon, f.service_radius_m, {hours}, f.version, f.seq"
 
 
 def _class_ranges(query: NearestQuery) -> list[dict]:
