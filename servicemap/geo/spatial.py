@@ -10,6 +10,7 @@ bound. Order is by distance in metres with one decimal, ties by id, exactly as r
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import uuid
@@ -160,16 +161,23 @@ def _class_ranges(query: NearestQuery) -> list[dict]:
         for lo, hi in runs]
 
 
-def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
-    """R*Tree boxes that grow until the nearest `limit` are certain, then exact distances.
+def _plain(query: NearestQuery) -> bool:
+    """No filter beyond the radius and limit: the plain index, the same statement each time."""
+    return not (query.kinds or query.services or query.has_vacancy
+                or query.inclusive is not None or query.open_at is not None)
 
-    A filtered search reads the class R*Tree: only the entries of the classes it asks for,
-    its services and hours tested on the entry, so that only the survivors join their
-    facility row, however far the box grows."""
+
+@functools.cache
+def _sqlite_plain() -> tuple[str, list[dict]]:
+    """The unfiltered search's statement, built once (it does not depend on the point)."""
+    return _sqlite_statement(NearestQuery(0.0, 0.0))
+
+
+def _sqlite_statement(query: NearestQuery) -> tuple[str, list[dict]]:
+    """The SQL of one box, and the parameters of each probe of it (class ranges)."""
     box = ("r.max_lat >= :south AND r.min_lat <= :north "
            "AND r.max_lon >= :west AND r.min_lon <= :east")
-    if query == replace(query, kinds=(), services=(), inclusive=None, has_vacancy=False,
-                        open_at=None):
+    if _plain(query):
         conditions, params = _filters(query, ":%s")
         tree, probes = "facility_rtree", [params]
     else:
@@ -179,8 +187,17 @@ def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
                        for dim in ("kind", "inclusive", "vacant"))
     # CROSS JOIN: SQLite's planner must start from the R*Tree, whatever the filters; the
     # conditions on the entry are tested before its facility row is read.
-    sql = (f"SELECT {_columns(query)} FROM {tree} r CROSS JOIN facility f ON f.seq = r.id "
-           f"WHERE {box}{conditions}")
+    return (f"SELECT {_columns(query)} FROM {tree} r CROSS JOIN facility f ON f.seq = r.id "
+            f"WHERE {box}{conditions}"), probes
+
+
+def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
+    """R*Tree boxes that grow until the nearest `limit` are certain, then exact distances.
+
+    A filtered search reads the class R*Tree: only the entries of the classes it asks for,
+    its services and hours tested on the entry, so that only the survivors join their
+    facility row, however far the box grows."""
+    sql, probes = _sqlite_plain() if _plain(query) else _sqlite_statement(query)
     reach = min(query.radius_m, 1000.0)
     while True:
         south, north, west, east = box_around(query.lat, query.lon, reach)
@@ -199,16 +216,14 @@ def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
         reach = min(query.radius_m, reach * max(1.5, 1.1 * math.sqrt(query.limit / found)))
 
 
-def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
-    """GiST KNN (`<->`, spherical) within the radius, re-ranked by geodesic distance.
+@functools.cache
+def _postgis_plain() -> tuple[str, dict, bool | None]:
+    """The unfiltered search's statement, built once (the point is a parameter)."""
+    return _postgis_statement(NearestQuery(0.0, 0.0))
 
-    Every filter is in the KNN query. With kinds, one KNN branch per kind, each an equality
-    the class index (kind, inclusive, has a vacancy, open half hours, geog) answers in
-    distance order; without filters the planner keeps the plain geog index. The radius is
-    the index's own box test (`&&` the point's box grown by `reach`), which ranking then
-    narrows to the circle: with ST_DWithin the planner guesses a few dozen rows inside any
-    radius and, for a wide one, sorts the whole box instead of reading the index in distance
-    order."""
+
+def _postgis_statement(query: NearestQuery) -> tuple[str, dict, bool | None]:
+    """The KNN branches' SQL, their parameters but the point's, and how to prepare it."""
     conditions, params = _filters(query, "%%(%s)s", kinds=False, open_blocks=True)
     point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
     branches = []
@@ -230,15 +245,30 @@ def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
     branches.append(f"(SELECT {_columns(query)}, NULL, -1 FROM facility f WHERE "
                     f"{SEARCHABLE} AND f.coverage && {point}{kinds}{on_row})")
     sql = " UNION ALL ".join(branches)
-    # A couple beyond `limit`: the k-th geodesic must fall below the last spherical distance
-    # over the slack, or the loop asks again for more (as when the exact hours check rejects
-    # some of those SQL found open in the half hour).
-    fetch = query.limit + 2
-    params.update(lat=query.lat, lon=query.lon, reach=query.radius_m * SPHERE_SLACK + 1.0)
     # psycopg prepares a statement run five times, and PostgreSQL then plans it once for any
     # values: a filtered search's generic plan reads the plain geog index and filters (10x
     # slower); planned with its values, it reads the class index.
     prepare = None if conditions == "" and not query.kinds else False
+    return sql, params, prepare
+
+
+def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
+    """GiST KNN (`<->`, spherical) within the radius, re-ranked by geodesic distance.
+
+    Every filter is in the KNN query. With kinds, one KNN branch per kind, each an equality
+    the class index (kind, inclusive, has a vacancy, open half hours, geog) answers in
+    distance order; without filters the planner keeps the plain geog index. The radius is
+    the index's own box test (`&&` the point's box grown by `reach`), which ranking then
+    narrows to the circle: with ST_DWithin the planner guesses a few dozen rows inside any
+    radius and, for a wide one, sorts the whole box instead of reading the index in distance
+    order."""
+    sql, params, prepare = _postgis_plain() if _plain(query) else _postgis_statement(query)
+    # A couple beyond `limit`: the k-th geodesic must fall below the last spherical distance
+    # over the slack, or the loop asks again for more (as when the exact hours check rejects
+    # some of those SQL found open in the half hour).
+    fetch = query.limit + 2
+    params = {**params, "lat": query.lat, "lon": query.lon,
+              "reach": query.radius_m * SPHERE_SLACK + 1.0}
     while True:
         cursor.execute(sql, {**params, "fetch": fetch}, prepare=prepare)
         rows = cursor.fetchall()
