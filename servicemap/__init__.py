@@ -68,6 +68,7 @@ def create_app(config: Config | None = None) -> Flask:
     observability.init_observability(app)
     limits.init_rate_limits(app)
     caching.init_caching(app)
+    observability.init_security_headers(app)
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "An API key"})

@@ -93,6 +93,8 @@ class Config:
     proxy_hops: int = 0
     # PostgreSQL cancels any statement running longer (milliseconds; 0 means no limit).
     statement_timeout_ms: int = 30_000
+    # Facilities kept rendered for nearest answers per worker (renderings.py; 0: none kept).
+    rendering_cache_size: int = 10_000
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -125,6 +125,19 @@ def init_observability(app: Flask) -> None:
     app.after_request(_finish_request)
 
 
+def init_security_headers(app: Flask) -> None:
+    """Register the security headers' hook; call after compression is set up, so that (hooks
+    running in reverse order) the page's inline scripts are hashed before it is compressed."""
+    app.after_request(_security_headers)
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("Content-Security-Policy", _content_security_policy(response))
+    return response
+
+
 def _start_request() -> None:
     g.request_started = time.perf_counter()
     offered = request.headers.get("X-Request-ID", "")
@@ -136,9 +149,6 @@ def _finish_request(response: Response) -> Response:
         _start_request()
     elapsed = time.perf_counter() - g.request_started
     response.headers["X-Request-ID"] = g.request_id
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    response.headers.setdefault("Content-Security-Policy", _content_security_policy(response))
     endpoint = request.url_rule.endpoint if request.url_rule else "<unmatched>"
     status = str(response.status_code)
     labels = (endpoint, _method_label(request.method), status)

@@ -13,6 +13,7 @@ from ..geo.spatial import NearestQuery
 from ..geojson import GEOJSON, feature
 from ..holidays import current_calendar
 from ..registry import present_hits
+from ..renderings import items_json
 from ..schemas import NearestQuerySchema, NearestSchema
 from ..store import nearest
 from . import Blueprint
@@ -30,15 +31,26 @@ blp = Blueprint("nearest", __name__, url_prefix="/api/v1/facilities",
 @blp.doc(responses={200: {"content": {GEOJSON: {"schema": {"type": "object"}}}}})
 def nearest_facilities(args: dict):
     """The nearest active facilities, by geodesic distance, with filters."""
-    body = nearest_answer(args)
+    connection, hits, head = _search(args)
     if request.accept_mimetypes.best_match(["application/json", GEOJSON]) == GEOJSON:
-        return _feature_collection(body)
-    # Built to NearestSchema's shape already: answered directly rather than dumped again.
-    return Response(json.dumps(body), mimetype="application/json", headers=VARY)
+        return _feature_collection({**head, "items": _items(hits, args["coordsys"])})
+    # NearestSchema's shape, as json.dumps would write it, with the items as rendered text.
+    tail = (f', "holiday_data": {json.dumps(head["holiday_data"])}'
+            if "holiday_data" in head else "")
+    text = (f'{{"origin": {json.dumps(head["origin"])}, "items": '
+            f'{items_json(connection, hits, args["coordsys"])}{tail}}}')
+    return Response(text, mimetype="application/json", headers=VARY)
 
 
 def nearest_answer(args: dict) -> dict:
-    """The /nearest body for arguments loaded by NearestQuerySchema (the pages use it too)."""
+    """The /nearest body, as a dict, for arguments loaded by NearestQuerySchema (the pages)."""
+    _connection, hits, head = _search(args)
+    return {"origin": head["origin"], "items": _items(hits, args["coordsys"]),
+            **({"holiday_data": head["holiday_data"]} if "holiday_data" in head else {})}
+
+
+def _search(args: dict) -> tuple:
+    """The connection, the hits, and the answer's origin (and holiday_data when it matters)."""
     lat, lon = to_wgs84(args["lat"], args["lon"], args["coordsys"])
     moment = hours.shanghai_now() if args["open_now"] else args.get("open_at")
     query = NearestQuery(
@@ -49,15 +61,19 @@ def nearest_answer(args: dict) -> dict:
     )
     if "program" in args:
         query = _delivering(query, args["program"])
-    hits = nearest(db.session.connection(), query) if query else []
-    items = present_hits(hits, args["coordsys"])
-    fresh_until(item["next_change"] for item in items)
-    origin = {"lat": args["lat"], "lon": args["lon"], "coordsys": args["coordsys"]}
-    body = {"origin": origin, "items": items}
+    connection = db.session.connection()
+    hits = nearest(connection, query) if query else []
+    head = {"origin": {"lat": args["lat"], "lon": args["lon"], "coordsys": args["coordsys"]}}
     if moment is not None:  # say whether the day asked about was on the holiday calendar
         known = current_calendar().knows(hours.local_time(moment).date())
-        body["holiday_data"] = "available" if known else "unavailable"
-    return body
+        head["holiday_data"] = "available" if known else "unavailable"
+    return connection, hits, head
+
+
+def _items(hits, coordsys: str) -> list[dict]:
+    items = present_hits(hits, coordsys)
+    fresh_until(item["next_change"] for item in items)
+    return items
 
 
 def _delivering(query: NearestQuery, program_id: str) -> NearestQuery | None:

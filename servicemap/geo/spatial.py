@@ -10,10 +10,11 @@ bound. Order is by distance in metres with one decimal, ties by id, exactly as r
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from ..holidays import current_calendar
@@ -62,15 +63,20 @@ class NearestQuery:
 class Hit:
     distance_m: float
     id: uuid.UUID
+    # The stored version the search read, (version, seq): what a rendering of the facility
+    # made earlier must match to be reused (renderings.py). Not compared.
+    stamp: tuple = field(default=(), compare=False)
 
 
-def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[Hit], bool]:
-    """Eligible candidates in order, and whether they are settled given the bound."""
+def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[tuple], bool]:
+    """Eligible candidates in order, as (distance, id, version, seq) up to the
+    limit, and whether they are settled given the bound."""
     # Plain tuples, ids as the driver gives them (SQLite: lowercase hex, which sorts as the
     # UUID does; PostgreSQL: UUID): only the answer's ids become UUIDs.
     ranked = []
     calendar = current_calendar() if query.open_at is not None else None
-    for facility_id, lat, lon, service_radius_m, hours, holiday_rule, closures in rows:
+    for (facility_id, lat, lon, service_radius_m, hours, holiday_rule, closures, version,
+         seq) in rows:
         distance = geodesic_m(query.lat, query.lon, lat, lon)
         if distance > query.radius_m and (service_radius_m is None or distance > service_radius_m):
             continue
@@ -79,13 +85,18 @@ def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[Hit], bool]:
         if query.open_at is not None and not _open_at(
                 hours, holiday_rule, closures, query.open_at, calendar):
             continue
-        ranked.append((round(distance, 1), facility_id))
-    ranked.sort()
+        ranked.append((round(distance, 1), facility_id, version, seq))
+    ranked.sort()  # (distance, id) is unique: the stamps are never compared
     beyond = round(bound, 1)
-    settled = sum(1 for distance, _id in ranked if distance < beyond)
-    hits = [Hit(distance, facility_id if isinstance(facility_id, uuid.UUID)
-                else uuid.UUID(facility_id)) for distance, facility_id in ranked[: query.limit]]
-    return hits, settled >= query.limit or bound >= query.radius_m
+    settled = sum(1 for candidate in ranked if candidate[0] < beyond)
+    return ranked[: query.limit], settled >= query.limit or bound >= query.radius_m
+
+
+def _hits(ranked: list[tuple]) -> list[Hit]:
+    """The answer's hits, made once the ranking is settled."""
+    return [Hit(distance, facility_id if isinstance(facility_id, uuid.UUID)
+                else uuid.UUID(facility_id), (version, seq))
+            for distance, facility_id, version, seq in ranked]
 
 
 def _open_at(hours, holiday_rule: str, closures, moment: datetime, calendar) -> bool:
@@ -128,7 +139,7 @@ def _filters(query: NearestQuery, param: str, kinds: bool = True,
 def _columns(query: NearestQuery) -> str:
     hours = ("f.opening_hours, f.holiday_rule, f.closures" if query.open_at is not None
              else "NULL, NULL, NULL")
-    return f"f.id, f.lat, f.lon, f.service_radius_m, {hours}"
+    return f"f.id, f.lat, f.lon, f.service_radius_m, {hours}, f.version, f.seq"
 
 
 def _class_ranges(query: NearestQuery) -> list[dict]:
@@ -150,16 +161,23 @@ def _class_ranges(query: NearestQuery) -> list[dict]:
         for lo, hi in runs]
 
 
-def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
-    """R*Tree boxes that grow until the nearest `limit` are certain, then exact distances.
+def _plain(query: NearestQuery) -> bool:
+    """No filter beyond the radius and limit: the plain index, the same statement each time."""
+    return not (query.kinds or query.services or query.has_vacancy
+                or query.inclusive is not None or query.open_at is not None)
 
-    A filtered search reads the class R*Tree: only the entries of the classes it asks for,
-    its services and hours tested on the entry, so that only the survivors join their
-    facility row, however far the box grows."""
+
+@functools.cache
+def _sqlite_plain() -> tuple[str, list[dict]]:
+    """The unfiltered search's statement, built once (it does not depend on the point)."""
+    return _sqlite_statement(NearestQuery(0.0, 0.0))
+
+
+def _sqlite_statement(query: NearestQuery) -> tuple[str, list[dict]]:
+    """The SQL of one box, and the parameters of each probe of it (class ranges)."""
     box = ("r.max_lat >= :south AND r.min_lat <= :north "
            "AND r.max_lon >= :west AND r.min_lon <= :east")
-    if query == replace(query, kinds=(), services=(), inclusive=None, has_vacancy=False,
-                        open_at=None):
+    if _plain(query):
         conditions, params = _filters(query, ":%s")
         tree, probes = "facility_rtree", [params]
     else:
@@ -169,8 +187,17 @@ def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
                        for dim in ("kind", "inclusive", "vacant"))
     # CROSS JOIN: SQLite's planner must start from the R*Tree, whatever the filters; the
     # conditions on the entry are tested before its facility row is read.
-    sql = (f"SELECT {_columns(query)} FROM {tree} r CROSS JOIN facility f ON f.seq = r.id "
-           f"WHERE {box}{conditions}")
+    return (f"SELECT {_columns(query)} FROM {tree} r CROSS JOIN facility f ON f.seq = r.id "
+            f"WHERE {box}{conditions}"), probes
+
+
+def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
+    """R*Tree boxes that grow until the nearest `limit` are certain, then exact distances.
+
+    A filtered search reads the class R*Tree: only the entries of the classes it asks for,
+    its services and hours tested on the entry, so that only the survivors join their
+    facility row, however far the box grows."""
+    sql, probes = _sqlite_plain() if _plain(query) else _sqlite_statement(query)
     reach = min(query.radius_m, 1000.0)
     while True:
         south, north, west, east = box_around(query.lat, query.lon, reach)
@@ -181,24 +208,22 @@ def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
                 cursor.execute(sql, {**probe, "south": south, "north": north,
                                      "west": span_west, "east": span_east})
                 rows += cursor.fetchall()
-        hits, settled = _rank(query, rows, reach)
+        ranked, settled = _rank(query, rows, reach)
         if settled:
-            return hits
+            return _hits(ranked)
         # Facilities per area are roughly even at this scale: aim at `limit` next time.
-        found = max(1, sum(1 for hit in hits if hit.distance_m <= reach))
+        found = max(1, sum(1 for candidate in ranked if candidate[0] <= reach))
         reach = min(query.radius_m, reach * max(1.5, 1.1 * math.sqrt(query.limit / found)))
 
 
-def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
-    """GiST KNN (`<->`, spherical) within the radius, re-ranked by geodesic distance.
+@functools.cache
+def _postgis_plain() -> tuple[str, dict, bool | None]:
+    """The unfiltered search's statement, built once (the point is a parameter)."""
+    return _postgis_statement(NearestQuery(0.0, 0.0))
 
-    Every filter is in the KNN query. With kinds, one KNN branch per kind, each an equality
-    the class index (kind, inclusive, has a vacancy, open half hours, geog) answers in
-    distance order; without filters the planner keeps the plain geog index. The radius is
-    the index's own box test (`&&` the point's box grown by `reach`), which ranking then
-    narrows to the circle: with ST_DWithin the planner guesses a few dozen rows inside any
-    radius and, for a wide one, sorts the whole box instead of reading the index in distance
-    order."""
+
+def _postgis_statement(query: NearestQuery) -> tuple[str, dict, bool | None]:
+    """The KNN branches' SQL, their parameters but the point's, and how to prepare it."""
     conditions, params = _filters(query, "%%(%s)s", kinds=False, open_blocks=True)
     point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
     branches = []
@@ -220,29 +245,44 @@ def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
     branches.append(f"(SELECT {_columns(query)}, NULL, -1 FROM facility f WHERE "
                     f"{SEARCHABLE} AND f.coverage && {point}{kinds}{on_row})")
     sql = " UNION ALL ".join(branches)
-    # A couple beyond `limit`: the k-th geodesic must fall below the last spherical distance
-    # over the slack, or the loop asks again for more (as when the exact hours check rejects
-    # some of those SQL found open in the half hour).
-    fetch = query.limit + 2
-    params.update(lat=query.lat, lon=query.lon, reach=query.radius_m * SPHERE_SLACK + 1.0)
     # psycopg prepares a statement run five times, and PostgreSQL then plans it once for any
     # values: a filtered search's generic plan reads the plain geog index and filters (10x
     # slower); planned with its values, it reads the class index.
     prepare = None if conditions == "" and not query.kinds else False
+    return sql, params, prepare
+
+
+def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
+    """GiST KNN (`<->`, spherical) within the radius, re-ranked by geodesic distance.
+
+    Every filter is in the KNN query. With kinds, one KNN branch per kind, each an equality
+    the class index (kind, inclusive, has a vacancy, open half hours, geog) answers in
+    distance order; without filters the planner keeps the plain geog index. The radius is
+    the index's own box test (`&&` the point's box grown by `reach`), which ranking then
+    narrows to the circle: with ST_DWithin the planner guesses a few dozen rows inside any
+    radius and, for a wide one, sorts the whole box instead of reading the index in distance
+    order."""
+    sql, params, prepare = _postgis_plain() if _plain(query) else _postgis_statement(query)
+    # A couple beyond `limit`: the k-th geodesic must fall below the last spherical distance
+    # over the slack, or the loop asks again for more (as when the exact hours check rejects
+    # some of those SQL found open in the half hour).
+    fetch = query.limit + 2
+    params = {**params, "lat": query.lat, "lon": query.lon,
+              "reach": query.radius_m * SPHERE_SLACK + 1.0}
     while True:
         cursor.execute(sql, {**params, "fetch": fetch}, prepare=prepare)
         rows = cursor.fetchall()
         # Each KNN branch that gave `fetch` rows vouches only up to its farthest one.
         counts, farthest = {}, {}
         for row in rows:
-            if row[8] >= 0:
-                counts[row[8]] = counts.get(row[8], 0) + 1
-                farthest[row[8]] = max(farthest.get(row[8], 0.0), row[7])
+            if row[10] >= 0:
+                counts[row[10]] = counts.get(row[10], 0) + 1
+                farthest[row[10]] = max(farthest.get(row[10], 0.0), row[9])
         full = [farthest[branch] for branch, count in counts.items() if count >= fetch]
         bound = min(full) / SPHERE_SLACK if full else math.inf
-        unique = {row[0]: row[:7] for row in rows}.values()  # a mobile service may be in both
-        hits, settled = _rank(query, unique, bound)
+        unique = {row[0]: row[:9] for row in rows}.values()  # a mobile service may be in both
+        ranked, settled = _rank(query, unique, bound)
         if settled:
-            return hits
+            return _hits(ranked)
         fetch *= 4
 

@@ -49,7 +49,10 @@ def _on_connect(dbapi_connection, _record) -> None:
 def _begin(conn) -> None:
     # BEGIN IMMEDIATE for writes: a writer takes the write lock before it reads, so two
     # writers queue (busy_timeout) instead of the second failing on a stale snapshot.
-    conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', '')}")
+    # Straight to the driver: every request's transaction starts here, and SQLAlchemy's
+    # execution path for one keyword cost as much as a search's own statement.
+    conn.connection.driver_connection.execute(
+        f"BEGIN {conn.get_execution_options().get('sqlite_begin', '')}")
 
 
 def write_bind(engine: Engine) -> Engine:

@@ -1,0 +1,154 @@
+"""Facilities in nearest answers as JSON text, rendered once per stored version.
+
+Building present_answer()'s dict for every facility of every answer, and serialising it, was
+most of an answer's cost. Here a facility is rendered (registry.present, json.dumps) when a
+search first meets a version of it, and kept per app, bounded, the oldest out first. Each
+answer then splices in only what depends on the request: the location in the coordsys asked
+for, `open_now`, `next_change` and `holiday_data` at the moment (hours.opening_state, run
+once per distinct timetable in the answer), and `distance_m`. The text is byte for byte what
+json.dumps of present_answer() plus `distance_m` gives (tests/test_renderings.py).
+
+A search reads each hit's stamp with its candidates: its version, which every write bumps, and
+its row's seq, which a facility deleted and stored again under the same id would not keep (ids
+are fresh UUIDs anyway). An answer whose facilities are all rendered costs no query beyond the
+search.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from flask import current_app
+from sqlalchemy import bindparam, select
+
+from . import hours
+from .caching import fresh_until
+from .geo.coordsys import from_wgs84
+from .holidays import current_calendar
+from .models import Facility, FacilityService
+from .registry import present
+from .vocabulary import ordered_services
+
+EXTENSION = "servicemap.renderings"
+_TABLE, _SERVICES = Facility.__table__, FacilityService.__table__
+# Each facility of the answer that is not rendered yet: its row (with the stamp's version
+# and seq) and its services. Built once; SQLAlchemy caches its compiled form.
+_ROWS = select(_TABLE, _SERVICES.c.service).outerjoin(
+    _SERVICES, _SERVICES.c.facility_id == _TABLE.c.id).where(
+    _TABLE.c.id.in_(bindparam("ids", expanding=True)))
+# What the moment's fields read from a facility (hours.opening_state).
+_STATE_FIELDS = ("status", "opening_hours", "holiday_rule", "closures")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """One version of a facility as JSON text, cut where the request's parts go in."""
+
+    stamp: tuple  # (version, seq), as spatial.Hit carries it
+    head: str  # '{"id": …, …, "district": …'
+    lat: float | None  # WGS-84; None: "location": null
+    lon: float | None
+    location_tail: str  # ', "precision": …, "source": …}'
+    updated_at: str  # ', "updated_at": "…"'
+    timetable: tuple  # opening_state's inputs, as text: the key of a request's memo
+    facility: SimpleNamespace  # the same inputs, as opening_state reads them
+
+
+class Renderings:
+    """Renderings by facility id, at most `size` (0: none kept), the oldest dropped first."""
+
+    def __init__(self, size: int):
+        self.size, self._items, self._lock = size, {}, threading.Lock()
+
+    def get(self, facility_id) -> Rendering | None:
+        return self._items.get(facility_id)
+
+    def put(self, facility_id, rendering: Rendering) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items.pop(facility_id, None)
+            while len(self._items) >= self.size:
+                del self._items[next(iter(self._items))]
+            self._items[facility_id] = rendering
+
+
+def renderings() -> Renderings:
+    """The current app's renderings (made on first use, sized by rendering_cache_size)."""
+    found = current_app.extensions.get(EXTENSION)
+    if found is None:
+        found = Renderings(current_app.config["SERVICEMAP"].rendering_cache_size)
+        current_app.extensions[EXTENSION] = found
+    return found
+
+
+def render(row, services: list[str], stamp: tuple) -> Rendering:
+    """A facility row (with its services) rendered as present() gives it in WGS-84."""
+    dumps = current_app.json.dumps
+    shown = present(SimpleNamespace(**row, services=ordered_services(services)))
+    location, updated_at = shown.pop("location"), shown.pop("updated_at")
+    tail = ""
+    if location is not None:
+        tail = dumps({"precision": location["precision"], "source": location["source"]})
+        tail = ", " + tail[1:]
+    facility = SimpleNamespace(**{name: row[name] for name in _STATE_FIELDS})
+    return Rendering(
+        stamp=stamp, head=dumps(shown)[:-1], lat=row["lat"] if location else None,
+        lon=row["lon"] if location else None, location_tail=tail,
+        updated_at=", " + dumps({"updated_at": updated_at})[1:-1],
+        timetable=tuple(dumps(row[name]) for name in _STATE_FIELDS), facility=facility)
+
+
+def _read(connection, ids: list) -> dict:
+    """Renderings of these facilities, read in one query, by id."""
+    rows, services = {}, {}
+    for row in connection.execute(_ROWS, {"ids": ids}).mappings():
+        rows[row["id"]] = row
+        if row["service"] is not None:
+            services.setdefault(row["id"], []).append(row["service"])
+    return {facility_id: render(row, services.get(facility_id, []),
+                                (row["version"], row["seq"]))
+            for facility_id, row in rows.items()}
+
+
+def rendered_hits(connection, hits) -> list[tuple]:
+    """(hit, rendering) in the hits' order: stored renderings whose stamp is the hit's, the
+    rest read and rendered now (and kept). A facility deleted since the search is left out."""
+    kept = renderings()
+    found = {hit.id: kept.get(hit.id) for hit in hits}
+    stale = [hit.id for hit in hits if found[hit.id] is None or found[hit.id].stamp != hit.stamp]
+    if stale:
+        fresh = _read(connection, stale)
+        for facility_id, rendering in fresh.items():
+            kept.put(facility_id, rendering)
+        found.update((facility_id, fresh.get(facility_id)) for facility_id in stale)
+    return [(hit, found[hit.id]) for hit in hits if found[hit.id] is not None]
+
+
+def items_json(connection, hits, coordsys: str) -> str:
+    """A nearest search's hits as the JSON array of present_answer() items plus distance_m."""
+    moment = hours.shanghai_now()
+    calendar, dumps = current_calendar(), current_app.json.dumps
+    local = hours.local_time(moment)
+    states: dict[tuple, str] = {}
+    changes = []
+    coordsys_text = ', "coordsys": ' + dumps(coordsys)
+    items = []
+    for hit, rendering in rendered_hits(connection, hits):
+        state = states.get(rendering.timetable)
+        if state is None:
+            opening = hours.opening_state(rendering.facility, local, calendar)
+            changes.append(opening["next_change"])
+            state = ", " + dumps(opening)[1:-1]
+            states[rendering.timetable] = state
+        location = "null"
+        if rendering.lat is not None:
+            lat, lon = from_wgs84(rendering.lat, rendering.lon, coordsys)
+            location = (f'{{"lat": {round(lat, 7)!r}, "lon": {round(lon, 7)!r}'
+                        f"{coordsys_text}{rendering.location_tail}")
+        items.append(f'{rendering.head}, "location": {location}{rendering.updated_at}{state}'
+                     f', "distance_m": {hit.distance_m!r}}}')
+    fresh_until(changes)  # no cache keeps the answer past its first open_now flip
+    return "[" + ", ".join(items) + "]"
