@@ -20,7 +20,7 @@ from .geo.coordsys import COORDSYS
 from .importing import EXTENSIONS, FileTooLarge, UnreadableFile, import_facilities
 from .models import ApiKey
 from .registry import pending_ids, retry_pending
-from .seeding import SeedError, seed_facilities
+from .seeding import SeedError, seed_communities, seed_facilities
 from .vocabulary import ROLES
 
 keys = AppGroup("keys", help="Create, list, revoke and rotate API keys.")
@@ -30,14 +30,18 @@ database = AppGroup("db", help="Database schema.")
 @click.command("seed")
 @with_appcontext
 def seed_command():
-    """(Re)load the sample registry from seeds/; rows are matched by external_id."""
+    """(Re)load the sample registry and communities from seeds/; rows are matched by
+    external_id."""
     upgrade(db.engine)
     try:
         report = seed_facilities()
+        communities = seed_communities()
     except SeedError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {report.created}, updated {report.updated}, "
                f"unchanged {report.unchanged}")
+    click.echo(f"communities: created {communities.created}, updated {communities.updated}, "
+               f"unchanged {communities.unchanged}")
 
 
 @database.command("upgrade")
