@@ -17,7 +17,7 @@ from .database import upgrade
 from .districts import find_district
 from .extensions import db
 from .geo.coordsys import COORDSYS
-from .importing import EXTENSIONS, FileTooLarge, UnreadableFile, import_facilities
+from .importing import EXTENSIONS, TARGETS, FileTooLarge, UnreadableFile, import_records
 from .models import ApiKey
 from .registry import pending_ids, retry_pending
 from .seeding import SeedError, seed_communities, seed_facilities
@@ -155,9 +155,12 @@ def geocode_command(pending: bool, batch_size: int):
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @click.option("--coordsys", type=click.Choice(COORDSYS),
               help="Coordinate system of rows that do not name one.")
+@click.option("--into", type=click.Choice(list(TARGETS)), default="facilities",
+              show_default=True, help="What the file holds.")
 @with_appcontext
-def import_command(path: Path, dry_run: bool, coordsys: str | None):
-    """Import facilities from a CSV, XLSX, JSON, GeoJSON or HSDS file: all rows or none."""
+def import_command(path: Path, dry_run: bool, coordsys: str | None, into: str):
+    """Import facilities (or communities) from a CSV, XLSX, JSON, GeoJSON or HSDS file: all
+    rows or none."""
     fmt = EXTENSIONS.get(path.suffix.lower())
     if fmt is None:
         raise click.BadParameter(f"expected one of {', '.join(EXTENSIONS)}", param_hint="PATH")
@@ -166,8 +169,8 @@ def import_command(path: Path, dry_run: bool, coordsys: str | None):
     with click.progressbar(length=max(1, data.count(b"\n")), label="rows",
                            file=sys.stderr) as bar:
         try:
-            report = import_facilities(data, fmt, dry_run=dry_run, coordsys=coordsys,
-                                       progress=bar.update)
+            report = import_records(data, fmt, TARGETS[into], dry_run=dry_run,
+                                    coordsys=coordsys, progress=bar.update)
         except (UnreadableFile, FileTooLarge) as exc:
             raise click.ClickException(f"{path}: {exc}") from None
     for problem in report.invalid:

@@ -168,3 +168,12 @@ def test_the_xlsx_and_geojson_exports_hold_every_community(client, admin):
     assert (again["created"], again["unchanged"]) == (0, 3)
     again = post(client, admin, workbook.get_data(), XLSX, INTO).json
     assert (again["created"], again["unchanged"]) == (0, 3)
+
+
+def test_the_command_line_imports_communities_with_into(runner, client, tmp_path):
+    path = tmp_path / "communities.csv"
+    path.write_text(CSV_ZH, encoding="utf-8")
+    result = runner.invoke(args=["import", str(path), "--into", "communities"])
+    assert result.exit_code == 0, result.output
+    assert "created 3, updated 0, unchanged 0, invalid rows 0" in result.output
+    assert len(names(client)) == 3 and client.get("/api/v1/facilities").json["total"] == 0
