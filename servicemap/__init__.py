@@ -12,17 +12,8 @@ from .config import Config
 def create_app(config: Config | None = None) -> Flask:
     """Build the app: bind extensions, register blueprints and commands, nothing else."""
     from . import cli, errors, limits, observability, store
-    from .api import (
-        audit,
-        communities,
-        eligibility,
-        exports,
-        facilities,
-        hsds,
-        imports,
-        nearest,
-        root,
-    )
+    from .api import audit, eligibility, exports, facilities, hsds, imports, nearest, root
+    from .api import communities as communities_api
     from .eligibility import load_catalogue
     from .extensions import api, db
     from .holidays import TABLE_NAME, load_calendar
@@ -67,7 +58,7 @@ def create_app(config: Config | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "An API key"})
     for blueprint in (root.blp, nearest.blp, facilities.blp, imports.blp, exports.blp,
-                      eligibility.blp, hsds.blp, audit.blp, communities.blp):
+                      eligibility.blp, hsds.blp, audit.blp, communities_api.blp):
         api.register_blueprint(blueprint)
     errors.register_error_handlers(app)
     cli.register(app)
