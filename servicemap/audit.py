@@ -49,6 +49,11 @@ def snapshot(facility: Facility) -> dict:
     return {**state, "services": facility.services}
 
 
+def columns_snapshot(record, names) -> dict:
+    """Any record's columns `names`, in JSON types (a community's snapshot)."""
+    return {name: _json(getattr(record, name)) for name in names}
+
+
 def _json(value):
     if isinstance(value, uuid.UUID):
         return str(value)
@@ -63,21 +68,26 @@ def unchanged(before: dict, after: dict) -> bool:
             == {k: v for k, v in after.items() if k not in BOOKKEEPING})
 
 
-def record(action: str, facility: Facility, before: dict | None, after: dict | None) -> None:
-    """Add one entry to the current transaction (flush first, so `after` is as stored)."""
+def record(action: str, facility: Facility, before: dict | None, after: dict | None, *,
+           subject: str = "facility_id") -> None:
+    """Add one entry to the current transaction (flush first, so `after` is as stored);
+    subject: the entry's column naming what was written (community_id for a community)."""
     db.session.add(AuditEntry(at=utcnow(), key_id=current_actor(), action=action,
-                              facility_id=facility.id, request_id=current_request_id(),
-                              before=before, after=after))
+                              request_id=current_request_id(), before=before, after=after,
+                              **{subject: facility.id}))
 
 
-def record_import(summary: dict | None, changes: list[tuple[dict | None, dict]]) -> None:
+def record_import(summary: dict | None, changes: list[tuple[dict | None, dict]], *,
+                  subject: str = "facility_id") -> None:
     """An import's entries in bulk: one per created or updated row and, when given, the
-    summary (counts). An import in batches records its summary last, once."""
+    summary (counts). An import in batches records its summary last, once. subject: the
+    column naming each row's record (community_id for communities)."""
     common = {"at": utcnow(), "key_id": current_actor(), "action": "import",
               "request_id": current_request_id()}
-    rows = [{**common, "id": uuid.uuid4(), "facility_id": None, "before": None,
-             "after": summary}] if summary is not None else []
-    rows.extend({**common, "id": uuid.uuid4(), "facility_id": uuid.UUID(after["id"]),
+    rows = [{**common, "id": uuid.uuid4(), "facility_id": None, "community_id": None,
+             "before": None, "after": summary}] if summary is not None else []
+    other = "community_id" if subject == "facility_id" else "facility_id"
+    rows.extend({**common, "id": uuid.uuid4(), subject: uuid.UUID(after["id"]), other: None,
                  "before": before, "after": after} for before, after in changes)
     # Core executemany, not ORM objects: an import of 100,000 rows writes as many entries.
     for start in range(0, len(rows), 10_000):
@@ -87,7 +97,7 @@ def record_import(summary: dict | None, changes: list[tuple[dict | None, dict]])
 def list_entries(filters: dict, page: int, per_page: int) -> tuple[list[AuditEntry], int]:
     """One page of entries matching the filters, newest first, and the total count."""
     query = select(AuditEntry)
-    for name in ("facility_id", "key_id", "action"):
+    for name in ("facility_id", "community_id", "key_id", "action"):
         if filters.get(name) is not None:
             query = query.where(getattr(AuditEntry, name) == filters[name])
     if filters.get("since") is not None:
@@ -101,5 +111,6 @@ def present_entry(entry: AuditEntry) -> dict:
     """An entry as the API returns it."""
     return {"id": entry.id, "at": entry.at.astimezone(SHANGHAI), "key_id": entry.key_id,
             "action": entry.action,
-            "facility_id": entry.facility_id, "request_id": entry.request_id,
+            "facility_id": entry.facility_id, "community_id": entry.community_id,
+            "request_id": entry.request_id,
             "before": entry.before, "after": entry.after}

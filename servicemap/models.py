@@ -150,6 +150,40 @@ def _refresh_open_slots(_mapper, _connection, facility: Facility) -> None:
     weekly_slots.refresh(facility)
 
 
+class Community(Base):
+    """A 社区/村 (or 小区) whose residents coverage counts: a point and its population."""
+
+    __tablename__ = "community"
+
+    # As for facilities: a small integer key for SQLite's R*Tree; clients use the UUID.
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    street: Mapped[str | None] = mapped_column(String(100))
+    # WGS-84 degrees, required: a community without a point cannot be covered or not.
+    lat: Mapped[float]
+    lon: Mapped[float]
+    population: Mapped[int | None]
+    population_60_plus: Mapped[int | None]
+    population_0_3: Mapped[int | None]
+    population_3_6: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"primary_key": [id], "version_id_col": version}
+
+    @property
+    def etag(self) -> str:
+        """The entity tag (unquoted): changes with every committed update."""
+        return f"{self.id.hex}-{self.version}"
+
+
 class FacilityService(Base):
     """One service a facility delivers (a row each, so filters can use an index)."""
 
@@ -232,6 +266,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(16))  # create, update, delete, import
     # No foreign key: the entries of a deleted facility stay. Null for an import's summary.
     facility_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    # The community written, for writes to communities (facility_id is then null).
+    community_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     request_id: Mapped[str | None] = mapped_column(String(100))
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)

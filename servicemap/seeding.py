@@ -10,10 +10,13 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
+from . import communities
+from .community_schemas import CommunityInSchema
+from .community_sheet import row_to_community
 from .database import InitLock, is_initialised, upgrade
 from .domain_errors import DomainError
 from .extensions import db
-from .models import Facility
+from .models import Community, Facility
 from .registry import write
 from .schemas import FacilityInSchema
 from .spreadsheet import CellError, row_to_facility
@@ -34,23 +37,40 @@ class SeedError(Exception):
 
 def seed_facilities() -> SeedReport:
     """(Re)load seeds/facilities.csv by external_id in one transaction; safe to repeat."""
-    path = current_app.config["SERVICEMAP"].seeds_dir / "facilities.csv"
-    report, schema = SeedReport(), FacilityInSchema()
-    existing = {f.external_id: f for f in db.session.scalars(
-        select(Facility).where(Facility.external_id.is_not(None)))}
+    return _seed("facilities.csv", Facility, FacilityInSchema(),
+                 lambda row: row_to_facility(row, precision="street"),
+                 # Audited as the command line's writes.
+                 lambda record, data: write(record, data, point_source="import"),
+                 lambda change: change.facility)
+
+
+def seed_communities() -> SeedReport:
+    """(Re)load seeds/communities.csv likewise; a seeds folder without one loads none."""
+    if not (current_app.config["SERVICEMAP"].seeds_dir / "communities.csv").exists():
+        return SeedReport()
+    return _seed("communities.csv", Community, CommunityInSchema(), row_to_community,
+                 communities.write, lambda change: change.community)
+
+
+def _seed(filename: str, model, schema, row_to_input, write_one, record_of) -> SeedReport:
+    """Each row of seeds/`filename` written by external_id, in one transaction; a bad row
+    rolls all back and raises SeedError naming the file, line and column."""
+    path = current_app.config["SERVICEMAP"].seeds_dir / filename
+    report = SeedReport()
+    existing = {r.external_id: r for r in db.session.scalars(
+        select(model).where(model.external_id.is_not(None)))}
     with path.open(encoding="utf-8-sig", newline="") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             try:
-                data = schema.load(row_to_facility(row, precision="street"))
-                # Audited as the command line's writes.
-                change = write(existing.get(data["external_id"]), data, point_source="import")
+                data = schema.load(row_to_input(row))
+                change = write_one(existing.get(data["external_id"]), data)
             except (CellError, ValidationError, DomainError) as exc:
                 db.session.rollback()
                 raise SeedError(f"{path}:{line}: {_describe(exc)}") from None
             if change is None:
                 report.unchanged += 1
             elif change.action == "create":
-                existing[change.facility.external_id] = change.facility
+                existing[data["external_id"]] = record_of(change)
                 report.created += 1
             else:
                 report.updated += 1
@@ -76,3 +96,6 @@ def initialise_if_empty() -> None:
         if fresh or db.session.scalar(select(func.count()).select_from(Facility)) == 0:
             report = seed_facilities()
             log.info("seeded the sample registry: %s", report)
+        if fresh or db.session.scalar(select(func.count()).select_from(Community)) == 0:
+            report = seed_communities()
+            log.info("seeded the sample communities: %s", report)

@@ -159,8 +159,7 @@ def row_to_facility(row: dict[str, str], precision: str = "exact") -> dict:
     if row.get("district_code"):
         data["district"] = row["district_code"]
     if row.get("lat") or row.get("lon"):
-        data["location"] = {"lat": _number(row, "lat"), "lon": _number(row, "lon"),
-                            "coordsys": row.get("coordsys") or "wgs84", "precision": precision}
+        data["location"] = point(row, precision)
     if row.get("opening_hours"):
         data["opening_hours"] = parse_opening_hours(row["opening_hours"])
     if row.get("holiday_rule"):
@@ -169,11 +168,23 @@ def row_to_facility(row: dict[str, str], precision: str = "exact") -> dict:
         data["closures"] = parse_closures(row["closures"])
     for name in ("capacity", "vacancies", "age_months_min", "age_months_max", "service_radius_m"):
         if row.get(name):
-            value = _number(row, name)
-            if not value.is_integer():
-                raise CellError(name, f"expected a whole number, got {row[name]!r}")
-            data[name] = int(value)
+            data[name] = whole_number(row, name)
     return data
+
+
+def whole_number(row: dict[str, str], column: str) -> int:
+    """A cell holding a whole number (`40`, or `40.0` as a spreadsheet may write it)."""
+    value = _number(row, column)
+    if not value.is_integer():
+        raise CellError(column, f"expected a whole number, got {row[column]!r}")
+    return int(value)
+
+
+def point(row: dict[str, str], precision: str | None = None) -> dict:
+    """The location of a row's lat, lon and coordsys cells (the input's `location`)."""
+    location = {"lat": _number(row, "lat"), "lon": _number(row, "lon"),
+                "coordsys": row.get("coordsys") or "wgs84"}
+    return location if precision is None else {**location, "precision": precision}
 
 
 def _number(row: dict[str, str], column: str) -> float:

@@ -50,6 +50,12 @@ VALID_BODIES = [
 ]
 
 
+COMMUNITY = {"name": "中山路社区", "location": {"lat": 29.8257, "lon": 106.437},
+             "population": 12000, "population_60_plus": 3000}
+COMMUNITY_BODIES = [COMMUNITY, {"name": "解放碑路社区", "district": "500103",
+                                "location": {"lat": 29.5572, "lon": 106.5773}}]
+
+
 def _operations(schema):
     return [result.ok() for result in schema.get_all_operations()]  # .ok(): raises if invalid
 
@@ -72,8 +78,11 @@ def _seed(client, admin) -> dict[str, list[str]]:
     def hsds_ids(path: str) -> list[str]:
         return [item["id"] for item in client.get(f"/api/v1/hsds/{path}").get_json()["contents"]]
 
+    communities = [client.post("/api/v1/communities", headers=admin, json={
+        **COMMUNITY, "name": f"{COMMUNITY['name']}{n}"}).get_json()["id"] for n in range(2)]
     return {
         "facility_id": ids,
+        "community_id": communities,
         "service_id": hsds_ids("services"),
         "organization_id": hsds_ids("organizations"),
         "service_at_location_id": hsds_ids("service_at_locations"),
@@ -94,6 +103,9 @@ def _strategy(operation, pinned: dict[str, list[str]]):
         ]
     if operation.label == "POST /api/v1/facilities":  # also bodies that pass validation
         strategies.append(st.sampled_from(VALID_BODIES).flatmap(
+            lambda body: operation.as_strategy(body=body)))
+    if operation.label == "POST /api/v1/communities":
+        strategies.append(st.sampled_from(COMMUNITY_BODIES).flatmap(
             lambda body: operation.as_strategy(body=body)))
     if operation.label == "POST /api/v1/imports":  # and files that can be imported
         strategies.append(st.sampled_from(VALID_BODIES).flatmap(

@@ -24,11 +24,14 @@ def test_first_run_creates_and_seeds_the_embedded_database(tmp_path):
 def test_seed_is_idempotent(runner, client):
     first = runner.invoke(args=["seed"])
     assert first.exit_code == 0, first.output
-    assert first.output.strip() == "created 91, updated 0, unchanged 0"  # the file's rows
+    # The files' rows: facilities, then communities.
+    assert first.output.splitlines() == ["created 91, updated 0, unchanged 0",
+                                         "communities: created 151, updated 0, unchanged 0"]
     created = 91
     total = client.get("/api/v1/facilities").json["total"]
     second = runner.invoke(args=["seed"])
-    assert second.output.strip() == f"created 0, updated 0, unchanged {created}"
+    assert second.output.splitlines() == [f"created 0, updated 0, unchanged {created}",
+                                          "communities: created 0, updated 0, unchanged 151"]
     assert client.get("/api/v1/facilities").json["total"] == total
 
 
@@ -39,7 +42,7 @@ def test_seed_restores_edited_sample_rows(runner, client, admin):
     client.patch(url, json={"name": "改过的名字"}, headers=admin)
     result = runner.invoke(args=["seed"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "created 0, updated 1, unchanged 90"
+    assert result.output.splitlines()[0] == "created 0, updated 1, unchanged 90"
     assert client.get(url).json["name"] == item["name"]
 
 

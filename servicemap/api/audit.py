@@ -18,6 +18,7 @@ ACTIONS = ("create", "update", "delete", "import")
 
 class AuditQuerySchema(Schema):
     facility_id = fields.UUID()
+    community_id = fields.UUID()
     key_id = fields.String(validate=validate.Length(1, 36),
                            metadata={"description": 'An API key id, or "cli"'})
     action = fields.String(validate=validate.OneOf(ACTIONS))
@@ -36,7 +37,9 @@ class AuditEntrySchema(Schema):
     key_id = fields.String(metadata={"description": 'The API key that wrote, or "cli"'})
     action = fields.String(metadata={"enum": list(ACTIONS)})
     facility_id = fields.UUID(allow_none=True, metadata={
-        "description": "Null for the summary entry of an import"})
+        "description": "Null for the summary entry of an import, and for communities"})
+    community_id = fields.UUID(allow_none=True, metadata={
+        "description": "The community written, for writes to communities"})
     request_id = fields.String(allow_none=True)
     before = fields.Dict(allow_none=True, metadata={
         "description": "The facility as it was stored, column by column with its services "

@@ -53,7 +53,9 @@ ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
 IF_MATCH = re.compile(rf"\*|{ENTITY_TAG}(?:[ \t]*,[ \t]*{ENTITY_TAG})*")
 
 
-def _check_if_match(facility: Facility) -> None:
+def check_if_match(facility: Facility, noun: str = "facility") -> None:
+    """400 for a malformed If-Match, 412 when it names another version of the record (a
+    facility, or any record with an `etag`: a community)."""
     given = request.headers.get("If-Match")
     if given is not None and not IF_MATCH.fullmatch(given.strip(" \t")):
         raise Problem(400, "If-Match is not an entity tag; send the ETag as it was given.",
@@ -63,7 +65,7 @@ def _check_if_match(facility: Facility) -> None:
     tags = request.if_match
     if tags and not (tags.star_tag or any(
             tag == facility.etag or tag.startswith(f"{facility.etag}.") for tag in tags.as_set())):
-        raise Problem(412, "The facility has changed since you read it (If-Match does not "
+        raise Problem(412, f"The {noun} has changed since you read it (If-Match does not "
                            f"match its ETag \"{facility.etag}\"); fetch it again.")
 
 
@@ -100,10 +102,10 @@ def list_(page: int, per_page: int | None, coordsys: str, cursor: tuple | None =
     body = {"items": items,
             "page": None if cursor else page, "per_page": per_page, "total": found.total,
             "total_estimated": found.total_estimated, "next_cursor": found.next_cursor}
-    return body, 200, {"Link": _page_links(None if cursor else page, per_page, found)}
+    return body, 200, {"Link": page_links(None if cursor else page, per_page, found)}
 
 
-def _page_links(page: int | None, per_page: int, found) -> str:
+def page_links(page: int | None, per_page: int, found) -> str:
     """RFC 8288 links to the other pages, keeping every filter the client sent: by number
     for a page asked for by number, by cursor (next only) for one asked for by cursor."""
     last = max(1, -(-found.total // per_page))
@@ -155,7 +157,7 @@ def get(facility_id: str, coordsys: str):
 def update(changes: dict, facility_id: str):
     """Change some fields of a facility; If-Match guards against lost updates."""
     facility = get_facility(facility_id, for_update=True)
-    _check_if_match(facility)
+    check_if_match(facility)
     write(facility, changes, authorise=check_district)  # a PATCH changing nothing writes nothing
     db.session.commit()
     return _answer(facility, (changes.get("location") or {}).get("coordsys", "wgs84"))
@@ -168,6 +170,6 @@ def update(changes: dict, facility_id: str):
 def delete(facility_id: str):
     """Delete a facility."""
     facility = get_facility(facility_id, for_update=True)
-    _check_if_match(facility)
+    check_if_match(facility)
     write(facility, None, authorise=check_district)
     db.session.commit()

@@ -1,4 +1,4 @@
-"""/api/v1/imports: administrators load spreadsheets and files of facilities."""
+"""/api/v1/imports: administrators load spreadsheets and files of facilities or communities."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from ..geo.coordsys import COORDSYS
 from ..importing import (
     EXTENSIONS,
     MEDIA_TYPES,
+    TARGETS,
     FileTooLarge,
     ReadLimits,
     UnreadableFile,
-    import_facilities,
+    import_records,
 )
 from ..schemas import ProblemSchema
 from . import Blueprint
@@ -27,6 +28,9 @@ blp = Blueprint("imports", __name__, url_prefix="/api/v1/imports",
 
 
 class ImportQuerySchema(Schema):
+    into = fields.String(load_default="facilities", validate=validate.OneOf(list(TARGETS)),
+                         metadata={"description": "What the file holds: facilities (default) "
+                                                  "or communities 社区/村"})
     dry_run = fields.Boolean(load_default=False,
                              metadata={"description": "Validate and report only"})
     coordsys = fields.String(validate=validate.OneOf(COORDSYS), metadata={
@@ -94,14 +98,15 @@ def _upload() -> tuple[bytes, str]:
 @blp.doc(requestBody={"content": {t: {"schema": {"type": "string", "format": "binary"}}
                                   for t in [*MEDIA_TYPES, "multipart/form-data"]}})
 @admin_only("Only admin keys may import.")
-def create(dry_run: bool, coordsys: str | None = None):
-    """Import facilities: a dry run reports; a real import writes all rows or none (admin)."""
+def create(into: str, dry_run: bool, coordsys: str | None = None):
+    """Import facilities or communities: a dry run reports; a real import writes all rows or
+    none (admin)."""
     data, fmt = _upload()
     config = current_app.config["SERVICEMAP"]
     try:
-        report = import_facilities(data, fmt, dry_run=dry_run, coordsys=coordsys,
-                                   limits=ReadLimits(config.max_import_rows,
-                                                     config.max_import_bytes))
+        report = import_records(data, fmt, TARGETS[into], dry_run=dry_run, coordsys=coordsys,
+                                limits=ReadLimits(config.max_import_rows,
+                                                  config.max_import_bytes))
     except FileTooLarge as exc:
         raise Problem(413, f"{exc} Split the file, or load it on the server with "
                            "`flask --app servicemap import FILE`.") from None

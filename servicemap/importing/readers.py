@@ -7,7 +7,7 @@ CSV and XLSX), so a small file cannot grow into a large one in memory."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from ..spreadsheet import CHINESE_HEADERS, COLUMNS, CellError, restore_text, row_to_facility
@@ -24,8 +24,8 @@ from .tables import (
     xlsx_records,
 )
 
-__all__ = ["EXTENSIONS", "MEDIA_TYPES", "NO_LIMITS", "XLSX", "FileTooLarge", "ReadLimits",
-           "SourceFile", "SourceRow", "UnreadableFile", "read_file"]
+__all__ = ["EXTENSIONS", "FACILITY_TABLE", "MEDIA_TYPES", "NO_LIMITS", "XLSX", "FileTooLarge",
+           "ReadLimits", "SourceFile", "SourceRow", "TableFormat", "UnreadableFile", "read_file"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA_TYPES = {"text/csv": "csv", XLSX: "xlsx", "application/json": "json",
@@ -36,6 +36,22 @@ EXTENSIONS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".geojson": "geoj
 SERVER_FIELDS = ("id", "updated_at", "distance_m", "open_now", "next_change", "holiday_data")
 # The longest cell read (the csv module's own default limit); no field comes close.
 MAX_CELL_CHARS = 131_072
+
+
+@dataclass(frozen=True)
+class TableFormat:
+    """How the rows of one kind of record read from a table (CSV, XLSX): its columns, the
+    Chinese headers that name them, and the converter of a row to the JSON a client would
+    POST; `hsds`: whether a JSON document may be HSDS 3.0 (facilities only)."""
+
+    columns: list[str]
+    chinese_headers: dict[str, str]
+    row_to_input: Callable[[dict[str, str]], dict]
+    hsds: bool = True
+
+
+# row_to_facility looked up when called, so that a test can stand in for it.
+FACILITY_TABLE = TableFormat(COLUMNS, CHINESE_HEADERS, lambda cells: row_to_facility(cells))
 
 
 @dataclass
@@ -54,12 +70,13 @@ class SourceFile:
 
 
 def read_file(data: bytes, fmt: str, coordsys: str | None = None,
-              limits: ReadLimits = NO_LIMITS) -> SourceFile:
-    """Parse `data` in format `fmt` (csv, xlsx, json, geojson; json may be HSDS)."""
+              limits: ReadLimits = NO_LIMITS, table: TableFormat = FACILITY_TABLE) -> SourceFile:
+    """Parse `data` in format `fmt` (csv, xlsx, json, geojson; json may be HSDS) into rows of
+    the records `table` describes (facilities by default)."""
     if fmt == "csv":
-        return _table("csv", counted(csv_records(data, limits), limits), coordsys)
+        return _table("csv", counted(csv_records(data, limits), limits), coordsys, table)
     if fmt == "xlsx":
-        return _table("xlsx", counted(xlsx_records(data, limits), limits), coordsys)
+        return _table("xlsx", counted(xlsx_records(data, limits), limits), coordsys, table)
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
@@ -68,13 +85,13 @@ def read_file(data: bytes, fmt: str, coordsys: str | None = None,
     if fmt == "geojson" or (isinstance(document, dict) and document.get("type") in (
             "FeatureCollection", "Feature")):
         return _geojson(document, coordsys, limits)
-    if is_hsds(document):
+    if table.hsds and is_hsds(document):
         services = _within(hsds_services(document), limits)
         return SourceFile("hsds", (SourceRow(n, *_guard(_hsds_service, service))
                                    for n, service in enumerate(services, 1)))
     items = document.get("items") if isinstance(document, dict) else document
     if not isinstance(items, list):
-        raise UnreadableFile("expected a JSON array of facilities (or {\"items\": [...]})")
+        raise UnreadableFile("expected a JSON array of records (or {\"items\": [...]})")
     return SourceFile("json", (SourceRow(n, *_guard(_json_item, item, coordsys))
                                for n, item in enumerate(_within(items, limits), 1)))
 
@@ -92,23 +109,25 @@ def _guard(convert, *args) -> tuple[dict | None, list[tuple[str, str]]]:
         return None, [(exc.column, str(exc))]
 
 
-def _table(fmt: str, records, coordsys: str | None) -> SourceFile:
+def _table(fmt: str, records, coordsys: str | None, table: TableFormat) -> SourceFile:
     _line, header = next(records, (1, None))
     if not header or not any(h.strip() for h in header):
         raise UnreadableFile("expected a header row naming the columns")
-    fields = [CHINESE_HEADERS.get(h.strip(), h.strip()) for h in header]
-    unknown = [h for h, f in zip(header, fields, strict=True) if f not in COLUMNS and h.strip()]
+    fields = [table.chinese_headers.get(h.strip(), h.strip()) for h in header]
+    unknown = [h for h, f in zip(header, fields, strict=True)
+               if f not in table.columns and h.strip()]
     labels = {f: h.strip() for h, f in zip(header, fields, strict=True)}
-    return SourceFile(fmt, _table_rows(records, fields, labels, coordsys), unknown)
+    return SourceFile(fmt, _table_rows(records, fields, labels, coordsys, table), unknown)
 
 
-def _table_rows(records, fields: list[str], labels: dict[str, str], coordsys: str | None):
+def _table_rows(records, fields: list[str], labels: dict[str, str], coordsys: str | None,
+                table: TableFormat):
     for line, record in records:
         if not any(cell.strip() for cell in record):
             continue
         cells, problems = {}, []
         for name, cell in zip(fields, record, strict=False):
-            if name not in COLUMNS:
+            if name not in table.columns:
                 continue
             if isinstance(cell, BadCell):
                 problems.append((name, str(cell)))
@@ -121,7 +140,7 @@ def _table_rows(records, fields: list[str], labels: dict[str, str], coordsys: st
         if problems:
             yield SourceRow(line, None, problems, labels)
         else:
-            yield SourceRow(line, *_guard(row_to_facility, cells), labels)
+            yield SourceRow(line, *_guard(table.row_to_input, cells), labels)
 
 
 def _hsds_service(service) -> dict:

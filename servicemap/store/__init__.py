@@ -10,6 +10,7 @@ app opens sessions (database.py), builds portable SQLAlchemy statements and call
 - bulk_writer: many rows at once, for a bulk load (registry.bulk_insert);
 - insert_or_ignore: an insert that is a no-op when the row's key is already stored;
 - nearest: the nearest-facility search (geo/spatial.py's function for the backend);
+- communities_near: the communities within a radius (geo/community_index.py's, likewise);
 - text_candidates: a condition narrowing a substring search to its text index's candidates;
 - backup: an online copy of the database, where the backend has one.
 
@@ -163,6 +164,20 @@ def nearest(connection, query):
         cursor = connection.connection.dbapi_connection.cursor()
         try:
             return search(cursor, query)
+        finally:
+            cursor.close()
+    except _UNAVAILABLE as error:
+        raise StoreUnavailable() from error
+
+
+def communities_near(connection, lat: float, lon: float, radius_m: float, columns: list[str]):
+    """(metres, row of `columns`) for the communities within `radius_m` of a WGS-84 point,
+    nearest first, read through the backend's spatial index (geo/community_index.py)."""
+    search = _of(connection).community_search()
+    try:
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            return search(cursor, lat, lon, radius_m, columns)
         finally:
             cursor.close()
     except _UNAVAILABLE as error:

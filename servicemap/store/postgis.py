@@ -37,6 +37,12 @@ def search():
     return postgis_nearest
 
 
+def community_search():
+    from ..geo.community_index import postgis_near
+
+    return postgis_near
+
+
 @contextmanager
 def bulk_load(_connection):
     """Generated columns and the GiST indexes follow each COPY by themselves."""

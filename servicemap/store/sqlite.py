@@ -69,6 +69,12 @@ def search():
     return sqlite_nearest
 
 
+def community_search():
+    from ..geo.community_index import sqlite_near
+
+    return sqlite_near
+
+
 @contextmanager
 def bulk_load(connection):
     """Within this transaction, index new rows in one statement per R*Tree instead of a trigger
