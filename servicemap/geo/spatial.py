@@ -150,12 +150,10 @@ def _class_ranges(query: NearestQuery) -> list[dict]:
         for lo, hi in runs]
 
 
-def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
-    """R*Tree boxes that grow until the nearest `limit` are certain, then exact distances.
-
-    A filtered search reads the class R*Tree: only the entries of the classes it asks for,
-    its services and hours tested on the entry, so that only the survivors join their
-    facility row, however far the box grows."""
+def sqlite_box_statement(query: NearestQuery, columns: str) -> tuple[str, list[dict]]:
+    """SELECT `columns` of the facilities passing the query's filters whose R*Tree entry meets
+    the box :south, :north, :west, :east (no antimeridian crossing), and the parameters of each
+    probe to run it with (one per run of kind classes)."""
     box = ("r.max_lat >= :south AND r.min_lat <= :north "
            "AND r.max_lon >= :west AND r.min_lon <= :east")
     if query == replace(query, kinds=(), services=(), inclusive=None, has_vacancy=False,
@@ -169,8 +167,17 @@ def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
                        for dim in ("kind", "inclusive", "vacant"))
     # CROSS JOIN: SQLite's planner must start from the R*Tree, whatever the filters; the
     # conditions on the entry are tested before its facility row is read.
-    sql = (f"SELECT {_columns(query)} FROM {tree} r CROSS JOIN facility f ON f.seq = r.id "
-           f"WHERE {box}{conditions}")
+    return (f"SELECT {columns} FROM {tree} r CROSS JOIN facility f ON f.seq = r.id "
+            f"WHERE {box}{conditions}"), probes
+
+
+def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
+    """R*Tree boxes that grow until the nearest `limit` are certain, then exact distances.
+
+    A filtered search reads the class R*Tree: only the entries of the classes it asks for,
+    its services and hours tested on the entry, so that only the survivors join their
+    facility row, however far the box grows."""
+    sql, probes = sqlite_box_statement(query, _columns(query))
     reach = min(query.radius_m, 1000.0)
     while True:
         south, north, west, east = box_around(query.lat, query.lon, reach)

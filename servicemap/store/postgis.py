@@ -37,6 +37,12 @@ def search():
     return postgis_nearest
 
 
+def within():
+    from ..geo.within import postgis_within
+
+    return postgis_within
+
+
 @contextmanager
 def bulk_load(_connection):
     """Generated columns and the GiST indexes follow each COPY by themselves."""

@@ -66,6 +66,12 @@ def search():
     return sqlite_nearest
 
 
+def within():
+    from ..geo.within import sqlite_within
+
+    return sqlite_within
+
+
 @contextmanager
 def bulk_load(connection):
     """Within this transaction, index new rows in one statement per R*Tree instead of a trigger
