@@ -12,7 +12,7 @@ from servicemap.extensions import db
 
 from .conftest import create
 
-F1 = (29.8257, 106.4370)  # F1, 北碚区
+F1 = (29.8257, 106.4370)  # a meal point in 北碚区
 
 
 def at(origin, metres: float, bearing: float) -> tuple[float, float]:
