@@ -181,6 +181,15 @@ def test_existing_facilities_count_as_covered_from_the_start(app, client, admin)
             for s in body["suggestions"]] == [("S2", 300, 500 / 760)]
 
 
+@pytest.mark.parametrize("options, field", [
+    ({"count": 0}, "count"), ({"count": 2, "distance_m": -1}, "distance_m")])
+def test_bad_suggestion_options_are_refused_naming_the_field(app, options, field):
+    with app.app_context(), pytest.raises(Invalid) as refused:
+        suggestions(db.session.connection(), LINE, kind="nursery",
+                    **{"distance_m": 1000, **options})
+    assert field in refused.value.errors
+
+
 def test_posted_candidates_are_points_without_a_community(app):
     # Midway between S4 and S5 (5450 m) covers both; at 20 km nothing: it is never picked.
     points = [at(F1, 20_000, 90), at(F1, 5450, 90)]

@@ -6,7 +6,7 @@ for (or delivering the programme asked for), times `detour` (路网系数, the r
 on the street network to the straight line), is at most `distance_m`. Sites carry the chosen
 population figure: one without it counts among the communities, never in population sums.
 A share over nothing (no communities, or no population) is null, not 0: there is nothing it
-is a share of.
+is a share of. A mobile service counts where it is based, not over its whole service area.
 """
 
 from __future__ import annotations

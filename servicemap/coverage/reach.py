@@ -3,7 +3,8 @@
 The facilities are read from the database in one circle holding every site's own circle (the
 backend's spatial index: store.facilities_within), then paired with the sites in memory
 (pairs.py). A site with no facility within reach is asked again, with the others like it, in
-circles four times as wide, until its nearest is found or the circle holds the whole Earth.
+circles four times as wide, until its nearest is found or the circle holds the whole Earth;
+the first read takes in two such rounds, and the database is read again only past them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..store import facilities_within
 from .pairs import pairs_within
 
 WIDER = 4.0  # how much the circle grows for the sites still without a nearest facility
+FIRST_ROOM = WIDER ** 2  # the first read reaches this much farther than asked: two rounds
 
 
 def selection(kind: str | None = None, program=None) -> NearestQuery | None:
@@ -49,14 +51,22 @@ def reach(connection, query: NearestQuery | None, lat, lon, reach_m: float,
     nearest_m = np.full(lat.size, np.nan)
     if query is None or not lat.size:
         return Reach(np.empty(0, np.int64), np.empty(0, np.int64), [], nearest_m)
-    pending, radius, first = np.arange(lat.size), reach_m, None
+    # One circle around the middle holds every site's own: what lies within `radius` of a
+    # site lies within its distance from the middle plus `radius` of the middle.
+    middle = ((lat.min() + lat.max()) / 2, (lon.min() + lon.max()) / 2)
+    apart = np.asarray(geodesics_m(np.full(lat.size, middle[0]), np.full(lat.size, middle[1]),
+                                   lat, lon), dtype=float)
+    pending, radius, first, fetched = np.arange(lat.size), reach_m, None, -1.0
     while pending.size:
-        rows = _fetch(connection, query, lat[pending], lon[pending], radius)
-        f_lat = np.fromiter((row[1] for row in rows), float, len(rows))
-        f_lon = np.fromiter((row[2] for row in rows), float, len(rows))
+        needed = float(apart[pending].max()) + radius
+        if needed > fetched:
+            # Room for the nearest of most sites beyond reach, so that one read serves all.
+            fetched = min(HALF_EARTH_M, needed + (radius * (FIRST_ROOM - 1) if nearest else 0))
+            capacity, f_lat, f_lon = _columns(facilities_within(
+                connection, query, float(middle[0]), float(middle[1]), fetched))
         i, j, found = pairs_within(lat[pending], lon[pending], f_lat, f_lon, radius)
         if first is None:
-            first = Reach(pending[i], j, [row[3] for row in rows], nearest_m)
+            first = Reach(pending[i], j, capacity, nearest_m)
         nearest_m[pending] = found
         pending = pending[np.isnan(found)]
         if not nearest or radius >= HALF_EARTH_M:
@@ -65,12 +75,13 @@ def reach(connection, query: NearestQuery | None, lat, lon, reach_m: float,
     return first
 
 
-def _fetch(connection, query: NearestQuery, lat: np.ndarray, lon: np.ndarray,
-           radius: float) -> list[tuple]:
-    """The facilities within `radius` of any of the sites: one circle around their middle."""
-    middle_lat = (lat.min() + lat.max()) / 2
-    middle_lon = (lon.min() + lon.max()) / 2
-    spread = float(np.max(geodesics_m(np.full(lat.size, middle_lat),
-                                      np.full(lat.size, middle_lon), lat, lon)))
-    return facilities_within(connection, query, float(middle_lat), float(middle_lon),
-                             spread + radius)
+def _columns(rows: list[tuple]) -> tuple[list, np.ndarray, np.ndarray]:
+    """Capacities, latitudes and longitudes of the rows (seq, lat, lon, capacity)."""
+    if not rows:
+        return [], np.empty(0), np.empty(0)
+    # In seq order, whatever order the backend read them in: sums over facilities (2SFCA)
+    # then add up in the same order, to the last bit, on every backend.
+    seq, lat, lon, capacity = zip(*rows, strict=True)
+    order = np.argsort(np.array(seq, dtype=np.int64), kind="stable")
+    return ([capacity[k] for k in order.tolist()], np.array(lat, dtype=float)[order],
+            np.array(lon, dtype=float)[order])

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..domain_errors import Invalid
 from . import _check
 from .pairs import pairs_within
 from .reach import reach, selection
@@ -54,6 +55,8 @@ def suggestions(connection, sites: Sequence[Site], kind: str | None = None, prog
     points, in order) or, by default, the sites' own locations. Fewer when nothing more can
     be covered. Greedy: within (1 - 1/e) of the optimum."""
     _check(distance_m, detour, "distance")
+    if not isinstance(count, int) or count < 1:
+        raise Invalid({"count": ["Must be a whole number, at least 1."]})
     reach_m = distance_m / detour
     lat = np.array([site.lat for site in sites], dtype=float)
     lon = np.array([site.lon for site in sites], dtype=float)

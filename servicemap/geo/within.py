@@ -23,14 +23,15 @@ def sqlite_within(cursor, query: NearestQuery, lat: float, lon: float,
     sql, probes = sqlite_box_statement(query, COLUMNS)
     south, north, west, east = box_around(lat, lon, min(radius_m, HALF_EARTH_M))
     spans = [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]
-    rows = {}
+    rows = []
     for probe in probes:
         for span_west, span_east in spans:
             cursor.execute(sql, {**probe, "south": south, "north": north,
                                  "west": span_west, "east": span_east})
-            # A mobile service's area may straddle both spans: once each.
-            rows.update((row[0], row) for row in cursor.fetchall())
-    return list(rows.values())
+            rows += cursor.fetchall()
+    if len(spans) > 1:  # a mobile service's area may straddle both spans: once each
+        rows = list({row[0]: row for row in rows}.values())
+    return rows
 
 
 def postgis_within(cursor, query: NearestQuery, lat: float, lon: float,
