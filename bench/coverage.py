@@ -11,10 +11,10 @@ of the meal points (about 1/7 of the facilities) and of every kind (all --n), by
 by 2SFCA, and --count suggestions of meal points from the communities' own locations; beside
 them, as a baseline, the nearest search (store.nearest) run site by site within the distance,
 on a tenth of the communities, times ten. Each is run --queries times after one warm-up; the
-median wall time is printed. A sample of --check communities is
-then measured by brute force: great circles (numpy) to every facility, geopy's geodesic for
-each one within 2% of the reach or of the nearest, and both backends must agree with it and
-with each other. See bench/README.md for a recorded run.
+median wall time is printed, with this process's CPU time beside it. A sample of --check
+communities is then measured by brute force: great circles (numpy) to every facility, geopy's
+geodesic for each one within 2% of the reach or of the nearest, and both backends must agree
+with it and with each other. See bench/README.md for a recorded run.
 """
 
 from __future__ import annotations
@@ -83,18 +83,19 @@ def cases(args) -> dict:
 
 def timed(url: str, sites: list[Site], runs: dict, repeats: int) -> dict:
     engine = make_engine(url)
-    times, results = {}, {}
+    times, cpu, results = {}, {}, {}
     with engine.connect() as connection:
         for name, run in runs.items():
             run(connection, sites)  # warm: caches, the first fetch's plan
-            seconds = []
+            seconds, own = [], []
             for _ in range(repeats):
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 results[name] = run(connection, sites)
                 seconds.append(time.perf_counter() - started)
-            times[name] = statistics.median(seconds)
+                own.append(time.process_time() - started_cpu)
+            times[name], cpu[name] = statistics.median(seconds), statistics.median(own)
     engine.dispose()
-    return {"times": times, "results": results}
+    return {"times": times, "cpu": cpu, "results": results}
 
 
 def sphere_m(lat, lon, lats, lons):
@@ -146,11 +147,15 @@ def main() -> None:
     print(f"machine: {machine()}; n={args.n:,} facilities, {args.communities:,} communities, "
           f"distance {args.distance:g} m, median of {args.queries}")
     names = list(backends)
-    print(f"{'case':40}" + "".join(f"{name + ' s':>12}" for name in names) + f"{'target s':>10}")
+    # Wall time, and this process's CPU time (all of SQLite's work; PostGIS's server apart):
+    # on a shared machine the second shows the work when others hold the cores.
+    print(f"{'case':40}" + "".join(f"{name + ' s':>12}{'cpu s':>8}" for name in names)
+          + f"{'target s':>10}")
     for case in runs:
         target, scale = TARGETS[case.split(":")[0]], 10 if case.startswith("baseline") else 1
         print(f"{case:40}" + "".join(f"{measured[n]['times'][case] * scale:12.3f}"
-                                     for n in names) + (f"{target:10.1f}" if target else ""))
+                                     f"{measured[n]['cpu'][case] * scale:8.3f}" for n in names)
+              + (f"{target:10.1f}" if target else ""))
     results = {name: {case: result for case, result in measured[name]["results"].items()
                       if not case.startswith("baseline")} for name in names}
     bodies = [{case: r.body() for case, r in res.items()} for res in results.values()]
