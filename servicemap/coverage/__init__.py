@@ -91,4 +91,4 @@ def _check(distance_m: float, detour: float, method: str) -> None:
         raise Invalid(errors)
 
 
-from .suggest import suggestions  # noqa: E402  (suggest.py uses this module's selection)
+from .suggest import suggestions  # noqa: E402  (suggest.py imports _check from here)
