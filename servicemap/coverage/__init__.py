@@ -15,14 +15,14 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..domain_errors import Invalid
 from .catchment import two_step
+from .options import METHODS
+from .options import check as _check
 from .reach import reach, selection
+from .suggest import suggestions
 from .summary import Site, SiteCoverage, by_district, by_street, counts, uncovered
 
 __all__ = ["METHODS", "CoverageResult", "Site", "SiteCoverage", "coverage", "suggestions"]
-
-METHODS = ("distance", "2sfca")
 
 
 @dataclass(frozen=True)
@@ -77,18 +77,3 @@ def coverage(connection, sites: Sequence[Site], kind: str | None = None, program
         for index, site in enumerate(sites) if focus is None or focus(site)]
     return CoverageResult(kind, getattr(program, "id", None), distance_m, detour,
                           population_field, method, reported, facilities)
-
-
-def _check(distance_m: float, detour: float, method: str) -> None:
-    errors = {}
-    if not (isinstance(distance_m, int | float) and math.isfinite(distance_m) and distance_m > 0):
-        errors["distance_m"] = ["Must be a positive number of metres."]
-    if not (isinstance(detour, int | float) and math.isfinite(detour) and detour >= 1.0):
-        errors["detour"] = ["Must be at least 1 (a walk is never shorter than the line)."]
-    if method not in METHODS:
-        errors["method"] = [f"Must be one of: {', '.join(METHODS)}."]
-    if errors:
-        raise Invalid(errors)
-
-
-from .suggest import suggestions  # noqa: E402  (suggest.py imports _check from here)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..domain_errors import Invalid
-from . import _check
+from .options import check as _check
 from .pairs import pairs_within
 from .reach import reach, selection
 from .summary import Site
