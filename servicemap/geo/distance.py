@@ -27,6 +27,11 @@ def geodesic_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return _inverse(lon1, lat1, lon2, lat2)[2]
 
 
+def geodesics_m(lat1, lon1, lat2, lon2):
+    """geodesic_m over arrays (numpy, or anything pyproj takes): metres pair by pair."""
+    return _inverse(lon1, lat1, lon2, lat2)[2]
+
+
 def box_around(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
     """(south, north, west, east) holding every point within radius_m of (lat, lon).
 

@@ -170,11 +170,14 @@ def _plain(query: NearestQuery) -> bool:
 @functools.cache
 def _sqlite_plain() -> tuple[str, list[dict]]:
     """The unfiltered search's statement, built once (it does not depend on the point)."""
-    return _sqlite_statement(NearestQuery(0.0, 0.0))
+    plain = NearestQuery(0.0, 0.0)
+    return sqlite_box_statement(plain, _columns(plain))
 
 
-def _sqlite_statement(query: NearestQuery) -> tuple[str, list[dict]]:
-    """The SQL of one box, and the parameters of each probe of it (class ranges)."""
+def sqlite_box_statement(query: NearestQuery, columns: str) -> tuple[str, list[dict]]:
+    """SELECT `columns` of the facilities passing the query's filters whose R*Tree entry meets
+    the box :south, :north, :west, :east (no antimeridian crossing), and the parameters of each
+    probe to run it with (one per run of kind classes)."""
     box = ("r.max_lat >= :south AND r.min_lat <= :north "
            "AND r.max_lon >= :west AND r.min_lon <= :east")
     if _plain(query):
@@ -187,7 +190,7 @@ def _sqlite_statement(query: NearestQuery) -> tuple[str, list[dict]]:
                        for dim in ("kind", "inclusive", "vacant"))
     # CROSS JOIN: SQLite's planner must start from the R*Tree, whatever the filters; the
     # conditions on the entry are tested before its facility row is read.
-    return (f"SELECT {_columns(query)} FROM {tree} r CROSS JOIN facility f ON f.seq = r.id "
+    return (f"SELECT {columns} FROM {tree} r CROSS JOIN facility f ON f.seq = r.id "
             f"WHERE {box}{conditions}"), probes
 
 
@@ -197,7 +200,8 @@ def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
     A filtered search reads the class R*Tree: only the entries of the classes it asks for,
     its services and hours tested on the entry, so that only the survivors join their
     facility row, however far the box grows."""
-    sql, probes = _sqlite_plain() if _plain(query) else _sqlite_statement(query)
+    sql, probes = (_sqlite_plain() if _plain(query)
+                   else sqlite_box_statement(query, _columns(query)))
     reach = min(query.radius_m, 1000.0)
     while True:
         south, north, west, east = box_around(query.lat, query.lon, reach)

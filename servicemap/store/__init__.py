@@ -11,6 +11,7 @@ app opens sessions (database.py), builds portable SQLAlchemy statements and call
 - insert_or_ignore: an insert that is a no-op when the row's key is already stored;
 - nearest: the nearest-facility search (geo/spatial.py's function for the backend);
 - communities_near: the communities within a radius (geo/community_index.py's, likewise);
+- facilities_within: every facility passing a search's filters within a circle (coverage);
 - text_candidates: a condition narrowing a substring search to its text index's candidates;
 - backup: an online copy of the database, where the backend has one.
 
@@ -157,13 +158,22 @@ def text_candidates(session, table, text: str):
 
 def nearest(connection, query):
     """The active, located facilities nearest the point that pass the filters (geo/spatial.py)."""
-    search = _of(connection).search()
+    return _on_cursor(connection, _of(connection).search(), query)
+
+
+def facilities_within(connection, query, lat: float, lon: float, radius_m: float) -> list:
+    """(seq, lat, lon, capacity) of at least every active facility passing the query's filters
+    within radius_m metres of (lat, lon) (geo/within.py)."""
+    return _on_cursor(connection, _of(connection).within(), query, lat, lon, radius_m)
+
+
+def _on_cursor(connection, function, *args):
     # The driver's own cursor, inside the connection's transaction: SQLAlchemy's result
     # machinery would cost a tenth of a search.
     try:
         cursor = connection.connection.dbapi_connection.cursor()
         try:
-            return search(cursor, query)
+            return function(cursor, *args)
         finally:
             cursor.close()
     except _UNAVAILABLE as error:

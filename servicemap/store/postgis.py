@@ -42,6 +42,11 @@ def community_search():
 
     return postgis_near
 
+def within():
+    from ..geo.within import postgis_within
+
+    return postgis_within
+
 
 @contextmanager
 def bulk_load(_connection):

@@ -74,6 +74,11 @@ def community_search():
 
     return sqlite_near
 
+def within():
+    from ..geo.within import sqlite_within
+
+    return sqlite_within
+
 
 @contextmanager
 def bulk_load(connection):
