@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template
 
 from ..districts import load_districts
-from . import blp
+from .blueprint import blp
 
 
 @blp.route("/admin")

@@ -8,7 +8,7 @@ from marshmallow import ValidationError
 from ..api.nearest import nearest_answer
 from ..errors import flatten_messages
 from ..schemas import NearestQuerySchema
-from . import blp
+from .blueprint import blp
 
 # The query arguments the search form sends, passed to the API's own schema as they are.
 SEARCH_ARGUMENTS = ("lat", "lon", "coordsys", "kind", "radius_m", "open_now", "has_vacancy",
