@@ -87,10 +87,19 @@ class Config:
     proxy_hops: int = 0
     # PostgreSQL cancels any statement running longer (milliseconds; 0 means no limit).
     statement_timeout_ms: int = 30_000
+    # The pages' optional map (pages/maps.py): a tile URL template ({z}/{x}/{y}, maybe {s}),
+    # the datum its tiles are drawn in, and the attribution they require. All three, or no map.
+    map_tiles: str = ""
+    map_coordsys: str = ""
+    map_attribution: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.instance_dir / 'servicemap.sqlite3'}"
+        if self.map_tiles and not self.map_tiles.startswith(("https://", "http://")):
+            raise ValueError(f"map_tiles: {self.map_tiles!r} is not an http(s) URL template")
+        if self.map_coordsys not in ("", "wgs84", "gcj02", "bd09"):
+            raise ValueError(f"map_coordsys: {self.map_coordsys!r} is not wgs84, gcj02 or bd09")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Config:

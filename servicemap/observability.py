@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, g, has_app_context, has_request_context, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -159,7 +159,12 @@ def _method_label(method: str) -> str:
 def _content_security_policy(response: Response) -> str:
     if response.mimetype != "text/html" or response.direct_passthrough:
         return CSP_JSON
-    return _html_policy(response.get_data(as_text=True))
+    policy = _html_policy(response.get_data(as_text=True))
+    # The pages' optional map loads its tiles from the configured host, and from no other.
+    from .pages.maps import tile_map
+
+    tiles = tile_map() if has_app_context() else None
+    return policy.replace("img-src 'self'", f"img-src 'self' {tiles.origin}") if tiles else policy
 
 
 @lru_cache(maxsize=16)
