@@ -12,7 +12,18 @@ from .config import Config
 def create_app(config: Config | None = None) -> Flask:
     """Build the app: bind extensions, register blueprints and commands, nothing else."""
     from . import cli, errors, limits, observability, pages, store
-    from .api import audit, eligibility, exports, facilities, hsds, imports, nearest, root
+    from .api import (
+        audit,
+        districts,
+        eligibility,
+        exports,
+        facilities,
+        geocode,
+        hsds,
+        imports,
+        nearest,
+        root,
+    )
     from .eligibility import load_catalogue
     from .extensions import api, db
     from .holidays import TABLE_NAME, load_calendar
@@ -31,7 +42,9 @@ def create_app(config: Config | None = None) -> Flask:
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        # Vendored (static/vendor/swagger-ui/README.md): the docs work offline, no CDN.
+        OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},  # no badge from validator.swagger.io
     )
     app.json.ensure_ascii = False  # Chinese as characters, not \u escapes
     app.json.sort_keys = False
@@ -57,7 +70,7 @@ def create_app(config: Config | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "An API key"})
     for blueprint in (root.blp, nearest.blp, facilities.blp, imports.blp, exports.blp,
-                      eligibility.blp, hsds.blp, audit.blp):
+                      eligibility.blp, hsds.blp, audit.blp, geocode.blp, districts.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(pages.blp)
     errors.register_error_handlers(app)

@@ -169,6 +169,13 @@ def current_geocoding() -> Geocoding:
     return app.extensions[EXTENSION]
 
 
+def place_in_chongqing(query: str) -> Found | None:
+    """The app's geocoder's answer for a place a person typed, or None when it is not in
+    Chongqing (no district) or not found; geopy errors propagate."""
+    found = current_geocoding().lookup(query)
+    return found if found is not None and found.district_code is not None else None
+
+
 def address_query(facility: Facility, gazetteer: Gazetteer) -> str:
     """The address as a geocoder should read it: 重庆市, its district and 街道/镇 spelt out."""
     code, street, rest = gazetteer.split(facility.address)
