@@ -65,7 +65,7 @@ def test_a_district_alone_searches_from_its_centre_and_offers_its_streets(client
     assert result_ids(html) == nearest_ids(client, centre["lat"], centre["lon"],
                                            kind="meal_point", radius_m=5000)
     assert result_ids(html)  # the second step: now choose a 街道
-    streets = re.search(r'<select name="street">(.*?)</select>', html, re.S).group(1)
+    streets = re.search(r'<select id="street" name="street">(.*?)</select>', html, re.S).group(1)
     assert "天生街道" in streets and "朝阳街道" in streets
 
 
