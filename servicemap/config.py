@@ -98,8 +98,10 @@ class Config:
             self.database_url = f"sqlite:///{self.instance_dir / 'servicemap.sqlite3'}"
         if self.map_tiles and not self.map_tiles.startswith(("https://", "http://")):
             raise ValueError(f"map_tiles: {self.map_tiles!r} is not an http(s) URL template")
-        if self.map_coordsys not in ("", "wgs84", "gcj02", "bd09"):
-            raise ValueError(f"map_coordsys: {self.map_coordsys!r} is not wgs84, gcj02 or bd09")
+        # Baidu's tiles (BD-09) are cut on a projection of Baidu's own, which Leaflet's
+        # standard {z}/{x}/{y} grid does not draw: only WGS-84 and GCJ-02 tile sets fit it.
+        if self.map_coordsys not in ("", "wgs84", "gcj02"):
+            raise ValueError(f"map_coordsys: {self.map_coordsys!r} is not wgs84 or gcj02")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Config:

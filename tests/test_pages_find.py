@@ -8,13 +8,16 @@ import re
 from html import unescape
 
 import pytest
+from geopy.exc import GeocoderUnavailable
 
 from servicemap import create_app, store
 from servicemap.auth import create_key
 from servicemap.config import Config
 from servicemap.geo.coordsys import from_wgs84, to_wgs84
+from servicemap.geo.geocoding import use_geocoder
 
 from .conftest import create
+from .test_geocoding import RecordedGeocoder
 
 NEAREST = "/api/v1/facilities/nearest"
 TILES = "https://tiles.example.test/{z}/{x}/{y}.png"
@@ -192,7 +195,7 @@ def test_the_tile_host_is_the_only_foreign_image_source_even_with_a_subdomain(da
 
 
 @pytest.mark.parametrize("settings", [{"map_tiles": "tiles.example.test/{z}/{x}/{y}.png"},
-                                      {"map_coordsys": "mercator"}])
+                                      {"map_coordsys": "mercator"}, {"map_coordsys": "bd09"}])
 def test_bad_map_settings_stop_start_up(settings):
     with pytest.raises(ValueError, match=next(iter(settings))):
         Config(**settings)
@@ -208,3 +211,19 @@ def test_markers_survive_an_answer_in_another_datum(mapped):
     assert (first["lat"], first["lon"]) == pytest.approx(expected, abs=1e-6)
     assert to_wgs84(first["lat"], first["lon"], "gcj02") == pytest.approx(
         (facility["location"]["lat"], facility["location"]["lon"]), abs=1e-6)
+
+
+def test_a_geocoder_that_does_not_answer_says_to_use_the_lists(app, client):
+    use_geocoder(app, RecordedGeocoder({"天生": GeocoderUnavailable("down")}), "recorded")
+    response = client.get("/?address=北碚区天生街道")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "地址查询暂时不可用，请改用区县和街道。" in html and result_ids(html) == []
+
+
+def test_an_address_a_baidu_geocoder_places_is_searched_from_in_wgs84(app, client, seeded):
+    point = from_wgs84(29.8257, 106.4370, "bd09")  # Baidu answers in BD-09
+    use_geocoder(app, RecordedGeocoder({"天生路": (*point, {"level": "门址"})}), "baidu")
+    html = client.get("/?address=北碚区天生路100号").get_data(as_text=True)
+    assert understood(html) == "按 “北碚区天生路100号”（北碚区） 的位置查找"
+    assert result_ids(html) == nearest_ids(client, 29.8257, 106.4370, radius_m=5000)

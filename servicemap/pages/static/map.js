@@ -8,6 +8,8 @@
   if (!canvas || !island || !window.L) { return; }
   var markers = JSON.parse(island.textContent);
   var map = L.map(canvas, { scrollWheelZoom: false });
+  // Leaflet's credit as a plain link (its default prefix adds a flag image).
+  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   L.tileLayer(canvas.dataset.tiles, {
     attribution: canvas.dataset.attribution, maxZoom: 18
   }).addTo(map);
