@@ -13,12 +13,18 @@ import shutil
 
 import pytest
 from geopy.distance import geodesic
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, make_url, text
 
 from servicemap import create_app, store
 from servicemap.config import Config
 from servicemap.database import make_engine, upgrade
 from servicemap.models import Base
+
+# No test is timed (the brief): on a shared 2-core machine a slow draw is load, not a bug.
+settings.register_profile("servicemap", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("servicemap")
 
 PG_URL = os.environ.get("SERVICEMAP_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
