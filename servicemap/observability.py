@@ -49,13 +49,13 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Resource-Policy": "same-site",
 }
-# JSON needs nothing; the Swagger UI page (/api/docs) loads its files from the CDN, fetches the
-# OpenAPI document from here and runs one inline script, allowed by its hash.
+# JSON needs nothing; the Swagger UI page (/api/docs) loads its vendored files and the OpenAPI
+# document from this host and runs one inline script, allowed by its hash.
 CSP_JSON = "default-src 'none'; frame-ancestors 'none'"
 # servicemap's own pages load only their own files and post their forms only to this host.
-CSP_HTML = ("default-src 'none'; script-src 'self' https://cdn.jsdelivr.net {scripts}; "
-            "style-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
-            "img-src 'self' data: https://cdn.jsdelivr.net; connect-src 'self'; "
+CSP_HTML = ("default-src 'none'; script-src 'self' {scripts}; "
+            "style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; "
             "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
