@@ -28,6 +28,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .extensions import api, db
     from .holidays import TABLE_NAME, load_calendar
     from .http_methods import WRITE_METHODS
+    from .pages import facility, find  # noqa: F401  (views register on pages.blp)
     from .seeding import initialise_if_empty
 
     config = config or Config.from_env()

@@ -113,5 +113,3 @@ def _http_error_page(error: HTTPException):
     return render_template("pages/error.html", status=error.code, detail=error.description,
                            errors=None), error.code
 
-
-from . import facility, find  # noqa: E402,F401  (views register themselves on blp)
