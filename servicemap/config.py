@@ -95,10 +95,21 @@ class Config:
     statement_timeout_ms: int = 30_000
     # Facilities kept rendered for nearest answers per worker (renderings.py; 0: none kept).
     rendering_cache_size: int = 10_000
+    # The pages' optional map (pages/maps.py): a tile URL template ({z}/{x}/{y}, maybe {s}),
+    # the datum its tiles are drawn in, and the attribution they require. All three, or no map.
+    map_tiles: str = ""
+    map_coordsys: str = ""
+    map_attribution: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.instance_dir / 'servicemap.sqlite3'}"
+        if self.map_tiles and not self.map_tiles.startswith(("https://", "http://")):
+            raise ValueError(f"map_tiles: {self.map_tiles!r} is not an http(s) URL template")
+        # Baidu's tiles (BD-09) are cut on a projection of Baidu's own, which Leaflet's
+        # standard {z}/{x}/{y} grid does not draw: only WGS-84 and GCJ-02 tile sets fit it.
+        if self.map_coordsys not in ("", "wgs84", "gcj02"):
+            raise ValueError(f"map_coordsys: {self.map_coordsys!r} is not wgs84 or gcj02")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Config:

@@ -121,6 +121,21 @@ def _closed_on(day: date, closed: list[tuple[date, date]]) -> bool:
     return any(first <= day <= last for first, last in closed)
 
 
+def hours_on(opening_hours: list[dict], day: date, holiday_rule: str = "weekly",
+             closures: list[dict] = (), calendar: HolidayCalendar | None = None
+             ) -> list[tuple[str, str]]:
+    """The ("HH:MM", "HH:MM") intervals that open on a calendar day, by the same rules as
+    is_open: none on a closure's days or a holiday the facility shuts for, a make-up workday's
+    hours on one (for the pages' weekly table)."""
+    if _closed_on(day, _closed_days(closures)):
+        return []
+    weekday = hours_weekday(day, holiday_rule, calendar or current_calendar())
+    if weekday is None:
+        return []
+    return sorted((interval["opens"], interval["closes"]) for interval in opening_hours or ()
+                  if weekday in interval["days"])
+
+
 def is_open(opening_hours: list[dict], moment: datetime, holiday_rule: str = "weekly",
             closures: list[dict] = (), calendar: HolidayCalendar | None = None) -> bool:
     """True when an interval covers the moment on the facility's calendar; hours that pass

@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, g, has_app_context, has_request_context, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -52,7 +52,7 @@ SECURITY_HEADERS = {
 # JSON needs nothing; the Swagger UI page (/api/docs) loads its vendored files and the OpenAPI
 # document from this host and runs one inline script, allowed by its hash.
 CSP_JSON = "default-src 'none'; frame-ancestors 'none'"
-# servicemap's own pages post their forms to this host only.
+# servicemap's own pages load only their own files and post their forms only to this host.
 CSP_HTML = ("default-src 'none'; script-src 'self' {scripts}; "
             "style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data:; connect-src 'self'; "
@@ -169,7 +169,12 @@ def _method_label(method: str) -> str:
 def _content_security_policy(response: Response) -> str:
     if response.mimetype != "text/html" or response.direct_passthrough:
         return CSP_JSON
-    return _html_policy(response.get_data(as_text=True))
+    policy = _html_policy(response.get_data(as_text=True))
+    # The pages' optional map loads its tiles from the configured host, and from no other.
+    from .pages.maps import tile_map
+
+    tiles = tile_map() if has_app_context() else None
+    return policy.replace("img-src 'self'", f"img-src 'self' {tiles.origin}") if tiles else policy
 
 
 @lru_cache(maxsize=16)

@@ -52,6 +52,11 @@ class GeocodeSchema(Schema):
 @blp.alt_response(503, description="The configured geocoder did not answer")
 def geocode(q: str, coordsys: str):
     """An address or place name in Chongqing as a point, with its precision."""
+    return geocode_answer(q, coordsys)
+
+
+def geocode_answer(q: str, coordsys: str) -> dict:
+    """The /geocode body for a loaded query, or Problem 404/503 (the pages use it too)."""
     service = current_geocoding()
     try:
         found = place_in_chongqing(q)

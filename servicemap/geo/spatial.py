@@ -58,6 +58,20 @@ class NearestQuery:
         inclusive = True if delivered_by["inclusive"] else self.inclusive
         return replace(self, kinds=kinds, services=services, inclusive=inclusive)
 
+    def admits(self, facility) -> bool:
+        """Whether a facility passes the kind, service, 普惠 and vacancy filters, as the SQL
+        of _filters tests them (the pages ask this of one facility they already hold)."""
+        return ((not self.kinds or facility.kind in self.kinds)
+                and (not self.services or bool(set(self.services) & set(facility.services)))
+                and (self.inclusive is None or bool(facility.inclusive) == self.inclusive)
+                and (not self.has_vacancy or (facility.vacancies or 0) > 0))
+
+
+def delivers(delivered_by: dict, facility) -> bool:
+    """Whether a facility delivers a programme: a search narrowed by delivering() finds it."""
+    query = NearestQuery(facility.lat or 0.0, facility.lon or 0.0).delivering(delivered_by)
+    return query is not None and query.admits(facility)
+
 
 @dataclass(frozen=True)
 class Hit:

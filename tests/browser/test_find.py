@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from .conftest import BEIBEI, scrolls_sideways, serious_violations
+from .weight import page_weight
 
 RESULTS_URL = "/?lat=29.8257&lon=106.4370&kind=meal_point"
 DISTANCE = re.compile(r"\d+ 米|\d+\.\d 公里")
@@ -72,3 +73,81 @@ def test_a_bad_latitude_names_the_field_on_the_page(page):
     response = page.goto("/?lat=99&lon=106.4")
     assert response.status == 422
     assert "lat" in page.get_by_role("alert").inner_text()
+
+
+def understood(page) -> str:
+    return page.locator("[data-understood]").inner_text()
+
+
+def test_district_then_street_in_two_steps_without_javascript(new_page, site):
+    page = new_page(java_script_enabled=False)
+    page.goto("/")
+    assert page.get_by_label("街道/镇").locator("option").count() == 1  # choose a 区县 first
+    page.get_by_label("区县").select_option(label="北碚区")
+    page.get_by_role("button", name="查找").click()
+    assert understood(page) == "按 北碚区 的位置查找"
+    assert page.locator("[data-facility-id]").count() >= 1
+    page.get_by_label("街道/镇").select_option("天生街道")
+    page.get_by_role("button", name="查找").click()
+    assert understood(page) == "按 北碚区天生街道 的位置查找"
+    assert "district=500109" in page.url and "street=" in page.url
+    distances = result_distances(page)
+    assert distances and distances == sorted(distances)
+    assert site.foreign == []
+
+
+def test_with_javascript_the_street_list_fills_without_a_reload(page, site):
+    page.goto("/")
+    page.get_by_label("输入地址或地名").fill("一个旧地址")
+    page.get_by_label("区县").select_option(label="北碚区")
+    streets = page.get_by_label("街道/镇")
+    streets.locator("option", has_text="天生街道").wait_for(state="attached")
+    assert page.url.endswith("/")  # no navigation: the list came from /api/v1/districts
+    assert page.get_by_label("输入地址或地名").input_value() == ""  # the old way is cleared
+    streets.select_option("天生街道")
+    page.get_by_role("button", name="查找").click()
+    page.wait_for_selector("[data-understood]")
+    assert understood(page) == "按 北碚区天生街道 的位置查找"
+    assert site.foreign == []
+
+
+def test_a_typed_address_is_said_back_and_searched_from(new_page, site):
+    page = new_page(java_script_enabled=False)
+    page.goto("/")
+    page.get_by_label("输入地址或地名").fill("北碚区天生街道")
+    page.get_by_label("输入地址或地名").press("Enter")
+    assert understood(page) == "按 北碚区天生街道 的位置查找"
+    assert page.locator("[data-facility-id]").count() >= 1
+    assert site.foreign == []
+
+
+def test_an_address_not_found_says_what_to_do(page):
+    page.goto("/")
+    page.get_by_label("输入地址或地名").fill("火星基地")
+    page.get_by_role("button", name="查找").click()
+    alert = page.get_by_role("alert")
+    assert "没有找到“火星基地”" in alert.inner_text() and "区县和街道" in alert.inner_text()
+    assert page.locator("[data-facility-id]").count() == 0
+    assert serious_violations(page) == []
+
+
+def test_place_pages_are_accessible_light_and_fit_a_phone(new_page, site):
+    page = new_page()
+    for url in ("/?district=500109", "/?district=500109&street=天生街道&elder=1",
+                "/?address=北碚区天生街道&lang=en"):
+        page.goto(url)
+        assert serious_violations(page) == [], url
+        assert not scrolls_sideways(page), url
+    for url in (RESULTS_URL, "/?district=500109&street=天生街道"):
+        weight = page_weight(new_page(), url)
+        assert 5_000 < weight < 100_000, (url, weight)
+    assert site.foreign == []
+
+
+def test_elder_mode_pick_lists_and_inputs_are_big_enough(page):
+    page.goto("/?district=500109&elder=1")
+    for field in page.locator("select, input[name=address]").all():
+        if field.is_visible():
+            assert field.bounding_box()["height"] >= 48
+    assert page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('.hint')).fontSize)") >= 20
