@@ -114,4 +114,4 @@ def _http_error_page(error: HTTPException):
                            errors=None), error.code
 
 
-from . import find  # noqa: E402,F401  (views register themselves on blp)
+from . import eligibility, find  # noqa: E402,F401  (views register themselves on blp)
