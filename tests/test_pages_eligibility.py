@@ -115,6 +115,7 @@ def test_an_older_persons_answer_is_grouped_and_the_care_need_is_asked_next(clie
     assert "childcare_subsidy" in page.with_status("ineligible")
     assert html.index("可以享受") < html.index("可能可以") < html.index("不符合")
     assert "还需要：失能等级" in html
+    assert "可以享受 2 项，可能可以 3 项。" in html
     assert "民发〔2023〕58号" in html  # each programme with its source
     assert page.questions == ["care_need"]  # named by the most open programmes
     assert ("birth_date", ELDER) in page.form() and ("asked", "birth_date") in page.form()
@@ -242,3 +243,12 @@ def test_facts_stay_out_of_urls_cookies_logs_and_the_database(client, app, admin
         assert value not in text
         assert not any(value in link for link in page.links + page.actions)
     assert rows() == before
+
+
+def test_a_located_position_can_be_forgotten_for_a_district(client, admin):
+    create(client, admin)
+    _, page = ask(client, {"birth_date": ELDER, "lat": "29.0", "lon": "107.9",
+                           "forget_place": "1", "place_district": "500109",
+                           "radius_m": "20000"})
+    assert page.facilities["elder_meal_service"]  # from 北碚区's centre, not the position
+    assert ("lat", "") in page.hidden

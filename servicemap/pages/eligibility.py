@@ -129,7 +129,7 @@ def streets_by_district() -> dict[str, list]:
 def origin_from_form(form) -> tuple[dict | None, dict]:
     """(where to look from, errors): 定位's lat/lon, else the chosen 街道's or 区县's point."""
     asked = {"radius_m": form.get("radius_m") or "5000", "limit": NEAREST_LIMIT}
-    if form.get("lat") or form.get("lon"):
+    if (form.get("lat") or form.get("lon")) and not form.get("forget_place"):
         asked |= {"lat": form.get("lat"), "lon": form.get("lon"),
                   "coordsys": form.get("coordsys") or "wgs84"}
     elif form.get("place_district"):
