@@ -35,37 +35,38 @@ _LOOSE_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})
 @blp.route("/eligibility", methods=["GET", "POST"])
 def eligibility():
     """我能享受什么: the questions that matter next, and the answer so far (works without JS)."""
-    form = request.form
-    facts = facts_from_form(form)
-    asked = set(form.getlist("asked")) & set(QUESTIONS)
-    shown = set(form.getlist("shown")) & set(QUESTIONS)
+    form, facts = request.form, facts_from_form(request.form)
     try:
-        _, results = eligibility_answer(facts)
-        errors = {}
+        results, errors = eligibility_answer(facts)[1], {}
     except FactError as error:
         results, errors = None, error.errors
-    origin, nearby, place_errors = None, {}, {}
-    if results is not None and request.method == "POST":
-        origin, place_errors = origin_from_form(form)
-        if origin is not None:
-            nearby = nearest_by_programme(results, origin)
-    if errors:  # ask again what was asked, and whatever was wrong
-        questions = [q for q in QUESTIONS if q in shown or q in {_question(f) for f in errors}]
-    elif form.get("edit") in QUESTIONS:
-        questions = [form["edit"]]
-    else:
-        asked |= shown
-        questions = next_questions(results, {_question(name) for name in facts}, asked)
+    origin, place_errors = origin_from_form(form) if results and form else (None, {})
+    questions, asked = questions_to_ask(form, facts, results, errors)
     page = render_template(
-        "pages/eligibility.html", posted=request.method == "POST", facts=facts,
-        questions=questions, asked=sorted(asked), results=results, errors=errors,
-        place_errors=place_errors, origin=origin, nearby=nearby, form=form,
+        "pages/eligibility.html", posted=bool(form), facts=facts, questions=questions,
+        asked=asked, results=results, errors=errors, place_errors=place_errors, form=form,
+        nearby=nearest_by_programme(results, origin) if origin else {},
         groups=group_results(results or []), streets=streets_by_district(),
         districts=load_districts(), radii=RADII, words=Words(), fact_labels=FACT_LABELS,
         district_facts=DISTRICT_FACTS, value_labels=VALUE_LABELS)
     response = make_response(page, 422 if errors or place_errors else 200)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def questions_to_ask(form, facts: dict, results: list[dict] | None, errors: dict
+                     ) -> tuple[list[str], list[str]]:
+    """(the questions to show, the questions asked before): what the form asked again when an
+    answer was wrong, the one question a person wants to change, or what matters next."""
+    asked = set(form.getlist("asked")) & set(QUESTIONS)
+    shown = set(form.getlist("shown")) & set(QUESTIONS)
+    if errors:
+        wrong = {_question(name) for name in errors}
+        return [q for q in QUESTIONS if q in shown or q in wrong], sorted(asked)
+    if form.get("edit") in QUESTIONS:
+        return [form["edit"]], sorted(asked)
+    asked |= shown  # a question left blank is not asked again
+    return next_questions(results, {_question(name) for name in facts}, asked), sorted(asked)
 
 
 def facts_from_form(form) -> dict:
