@@ -194,8 +194,9 @@ def test_a_bad_answer_is_shown_beside_its_field_never_a_500(client, fields, fiel
 
 def test_the_nearest_places_are_shown_for_each_programme_a_place_delivers(client, admin):
     canteen = create(client, admin)["id"]
-    _, page = ask(client, {"birth_date": ELDER, **HOME})
+    response, page = ask(client, {"birth_date": ELDER, **HOME})
     assert page.facilities["elder_meal_service"] == [canteen]
+    assert len(response.data) < 100_000  # the pages' weight budget, without the map
     assert "childcare_subsidy" not in page.facilities
     _, by_street = ask(client, {"birth_date": ELDER, "place_district": "500109",
                                 "place_street": "天生街道", "radius_m": "3000"})

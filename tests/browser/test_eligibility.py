@@ -10,6 +10,9 @@ import re
 from .conftest import BEIBEI, scrolls_sideways, serious_violations
 
 ELDER = "1950-03-01"
+# Bytes on the wire for the page and everything it loaded.
+WEIGHT = ("performance.getEntriesByType('navigation').concat("
+          "performance.getEntriesByType('resource')).reduce((n, e) => n + e.transferSize, 0)")
 FACT_VALUES = (ELDER, "moderate", "500106", "subsistence_allowance", "home")
 
 
@@ -138,4 +141,5 @@ def test_eligibility_pages_are_accessible_and_fit_a_phone(new_page, site):
         page.wait_for_selector("[data-program-id] [data-facility-id]")
         assert serious_violations(page) == [], f"answer {query}"
         assert not scrolls_sideways(page), f"answer {query}"
+        assert page.evaluate(WEIGHT) < 100_000, f"answer {query}"
     assert site.foreign == []
