@@ -169,7 +169,7 @@ def _method_label(method: str) -> str:
 def _content_security_policy(response: Response) -> str:
     if response.mimetype != "text/html" or response.direct_passthrough:
         return CSP_JSON
-    policy = _html_policy(response.get_data(as_text=True))
+    policy = _html_policy(tuple(INLINE_SCRIPT.findall(response.get_data(as_text=True))))
     # The pages' optional map loads its tiles from the configured host, and from no other.
     from .pages.maps import tile_map
 
@@ -177,11 +177,12 @@ def _content_security_policy(response: Response) -> str:
     return policy.replace("img-src 'self'", f"img-src 'self' {tiles.origin}") if tiles else policy
 
 
+# Cached by the inline scripts, never by the page: a page may hold a person's eligibility facts.
 @lru_cache(maxsize=16)
-def _html_policy(page: str) -> str:
-    hashes = [hashlib.sha256(script.encode()).digest() for script in INLINE_SCRIPT.findall(page)]
-    scripts = " ".join(f"'sha256-{base64.b64encode(h).decode()}'" for h in hashes)
-    return CSP_HTML.format(scripts=scripts)
+def _html_policy(scripts: tuple[str, ...]) -> str:
+    hashes = [hashlib.sha256(script.encode()).digest() for script in scripts]
+    allowed = " ".join(f"'sha256-{base64.b64encode(h).decode()}'" for h in hashes)
+    return CSP_HTML.format(scripts=allowed)
 
 
 def watch_pool(engine: Engine) -> None:

@@ -65,7 +65,7 @@ def test_openapi_document_is_valid_and_describes_every_endpoint(app, client):
     spec = client.get("/api/openapi.json").json
     validate(spec)
     # Every URL the app answers, with each of its methods, except the document and its UI
-    # themselves and Flask's static route.
+    # themselves, Flask's static route and the HTML pages.
     served = {
         (re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule), method.lower())
         for rule in app.url_map.iter_rules()

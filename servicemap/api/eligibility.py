@@ -5,6 +5,8 @@ The facts a person sends are used for the answer and forgotten: never stored, ne
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Response, current_app, json
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -118,14 +120,19 @@ def get_program(program_id: str, as_of=None):
     return programme.to_public(as_of or today_in_shanghai())
 
 
+def eligibility_answer(person: dict, as_of: date | None = None) -> tuple[date, list[dict]]:
+    """(as_of, every programme's result) for facts as JSON carries them (the pages use it too);
+    FactError names every bad fact."""
+    as_of = as_of or today_in_shanghai()
+    return as_of, catalogue().evaluate(validate_person(person, as_of), as_of)
+
+
 def _evaluate(body: dict) -> tuple:
-    as_of = body.get("as_of") or today_in_shanghai()
     try:
-        person = validate_person(body["person"], as_of)
+        return eligibility_answer(body["person"], body.get("as_of"))
     except FactError as exc:
         errors = {f"person.{name}": messages for name, messages in exc.errors.items()}
         raise Problem.invalid(errors) from None
-    return as_of, catalogue().evaluate(person, as_of)
 
 
 @blp.route("/eligibility", methods=["POST"])

@@ -139,6 +139,39 @@ _MEANINGS = {
 }
 
 
+# The facts and their values in plain words (中文, English), as the catalogue names them, for
+# pages that ask a person about them: 失能等级 in words, never `moderate`.
+FACT_LABELS = {
+    "birth_date": ("出生日期", "Birth date"),
+    "age": ("年龄（周岁）", "Age (full years)"),
+    "hukou_district": ("户籍所在区县", "District of household registration (户籍)"),
+    "residence_district": ("居住的区县", "District of residence"),
+    "household_status": ("低保、特困等", "Social assistance (低保, 特困 …)"),
+    "care_need": ("失能等级（老年人能力评估）", "Care-need grade (assessment of an older person)"),
+    "care_setting": ("在哪里接受照护", "Where care is received"),
+    "lives_alone": ("独居（一个人住）", "Lives alone (独居)"),
+    "empty_nest": ("空巢（子女不在身边）", "Empty nest (空巢: no children nearby)"),
+    "left_behind": ("留守老人", "Left behind (留守)"),
+    "disability_certificate": ("持有残疾证", "Holds a disability certificate"),
+    "special_family": ("计划生育特殊家庭", "Special family-planning family"),
+    "enrolled_in_kindergarten": ("孩子这个学年在上幼儿园", "The child attends a kindergarten this "
+                                 "school year"),
+}
+VALUE_LABELS = {
+    "household_status": {"none": ("都不是", "None of these"),
+                         "subsistence_allowance": ("低保", "Subsistence allowance (低保)"),
+                         "near_subsistence": ("低保边缘", "Near subsistence (低保边缘)"),
+                         "extreme_poverty_support": ("特困供养", "Extreme poverty support (特困)")},
+    "care_need": {"able": ("能力完好（能自理）", "Able (no care need)"),
+                  "mild": ("轻度失能", "Mild care need (轻度失能)"),
+                  "moderate": ("中度失能", "Moderate care need (中度失能)"),
+                  "severe": ("重度失能", "Severe care need (重度失能)"),
+                  "total": ("完全失能", "Total care need (完全失能)")},
+    "care_setting": {"institution": ("机构养老（住养老院）", "In a care home (机构养老)"),
+                     "home": ("居家或社区养老", "At home or in the community (居家/社区)")},
+}
+
+
 def fact_properties() -> dict:
     """Every fact as an OpenAPI (JSON Schema) property, for the request schema's documentation."""
     properties = {}
