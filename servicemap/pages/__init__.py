@@ -5,7 +5,7 @@ functions the API's views call, so no rule is implemented twice. Each module's v
 themselves on the one blueprint when imported here.
 """
 
-from . import admin, find
+from . import admin, coverage, find
 from .blueprint import blp
 
-__all__ = ["admin", "blp", "find"]
+__all__ = ["admin", "blp", "coverage", "find"]
