@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 from ..community_schemas import POPULATION_DESCRIPTIONS, POPULATIONS
 from ..coverage_query import DISTANCE_M, CoverageArgsSchema, run_coverage
 from ..districts import load_districts
+from ..domain_errors import DomainError
 from ..errors import Problem, flatten_messages
 from ..hours import SHANGHAI
 from .blueprint import blp
@@ -43,17 +44,14 @@ def coverage_page():
 def coverage_context(asked: dict) -> dict:
     """What the page and the report show for these query arguments: the answer, or the
     problems with the question by field."""
-    body, errors = None, {}
+    body, result, errors = None, None, {}
     try:
         result = run_coverage(CoverageArgsSchema().load(asked))
         body = result.body()
     except ValidationError as error:
         errors = flatten_messages(error.messages)
-    except Problem as problem:
-        errors = problem.errors or {"body": [problem.detail]}
-        result = None
-    if errors:
-        result = None
+    except (Problem, DomainError) as refusal:
+        errors = refusal.errors or {"body": [refusal.detail]}
     return {"asked": asked, "body": body, "result": result, "errors": errors,
             "districts": load_districts(), "populations": POPULATION_LABELS,
             "distance_range": DISTANCE_M}
