@@ -26,6 +26,7 @@ def create_app(config: Config | None = None) -> Flask:
         root,
     )
     from .api import communities as communities_api
+    from .api import coverage as coverage_api
     from .eligibility import load_catalogue
     from .extensions import api, db
     from .holidays import TABLE_NAME, load_calendar
@@ -75,7 +76,7 @@ def create_app(config: Config | None = None) -> Flask:
         "bearer", {"type": "http", "scheme": "bearer", "description": "An API key"})
     for blueprint in (root.blp, nearest.blp, facilities.blp, imports.blp, exports.blp,
                       eligibility.blp, hsds.blp, audit.blp, geocode.blp, districts.blp,
-                      keys.blp, communities_api.blp):
+                      keys.blp, communities_api.blp, coverage_api.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(pages.blp)
     errors.register_error_handlers(app)

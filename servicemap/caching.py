@@ -22,7 +22,8 @@ from .http_methods import WRITE_METHODS
 
 # Blueprints whose GET answers are the same for everyone who asks (api-docs: the OpenAPI
 # document and its viewer), and the few public endpoints of blueprints that also hold others.
-PUBLIC_BLUEPRINTS = {"facilities", "nearest", "hsds", "exports", "api-docs", "communities"}
+PUBLIC_BLUEPRINTS = {"facilities", "nearest", "hsds", "exports", "api-docs", "communities",
+                     "coverage"}
 PUBLIC_ENDPOINTS = {"root.index", "eligibility.list_programs", "eligibility.get_program"}
 COMPRESSED_TYPES = ["application/json", "application/geo+json", "application/problem+json",
                     "text/csv", "text/html"]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from . import store
 from .auth import create_key
+from .coverage_cli import coverage_commands
 from .database import upgrade
 from .districts import find_district
 from .extensions import db
@@ -205,5 +206,5 @@ def backup_command(path: Path):
 
 def register(app: Flask) -> None:
     for command in (seed_command, keys, database, geocode_command, import_command,
-                    backup_command):
+                    backup_command, coverage_commands):
         app.cli.add_command(command)

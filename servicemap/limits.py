@@ -19,6 +19,8 @@ from .http_methods import WRITE_METHODS
 KEY_SHAPE = re.compile(re.escape(KEY_PREFIX) + r"[A-Za-z0-9_-]{20,100}")
 ELIGIBILITY_PATHS = ("/api/v1/eligibility", "/api/v1/recommendations")
 CATEGORIES = ("search", "eligibility", "write")
+# POSTs that only read: their body is a question too long for a URL (candidate points).
+READ_POSTS = ("/api/v1/coverage/suggestions",)
 
 
 def client_identity() -> str:
@@ -46,6 +48,8 @@ def request_category(method: str, path: str) -> str | None:
         return None  # probes, /metrics and the API docs are not limited
     if path.rstrip("/") in ELIGIBILITY_PATHS:
         return "eligibility" if method == "POST" else None
+    if method == "POST" and path.rstrip("/") in READ_POSTS:
+        return "search"
     if method in WRITE_METHODS:
         return "write"
     if method in {"GET", "HEAD"}:

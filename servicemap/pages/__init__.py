@@ -5,7 +5,7 @@ functions the API's views call, so no rule is implemented twice. Each module's v
 themselves on the one blueprint when imported here.
 """
 
-from . import admin, eligibility, facility, find
+from . import admin, coverage, eligibility, facility, find
 from .blueprint import blp
 
-__all__ = ["admin", "blp", "eligibility", "facility", "find"]
+__all__ = ["admin", "blp", "coverage", "eligibility", "facility", "find"]
