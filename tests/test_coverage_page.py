@@ -3,9 +3,12 @@ hand-made district of test_coverage_api (C, 4000 people, is the one out of reach
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+
+from servicemap.geo.coordsys import from_wgs84
 
 from .test_coverage_api import district as district  # the fixture
 
@@ -78,3 +81,31 @@ def test_the_cli_report_names_a_bad_option(runner, tmp_path):
     assert result.exit_code != 0
     assert "distance_m" in result.output
     assert not out.exists()
+
+
+@pytest.mark.usefixtures("district")
+def test_without_tiles_the_page_has_no_map(client):
+    html = client.get(PAGE, query_string={"kind": "meal_point"}).get_data(as_text=True)
+    assert "map-markers" not in html and "leaflet" not in html
+
+
+@pytest.mark.usefixtures("district")
+def test_with_tiles_each_community_is_a_marker_in_the_tiles_datum_saying_if_covered(app,
+                                                                                    client):
+    config = app.config["SERVICEMAP"]
+    config.map_tiles, config.map_coordsys = "https://tiles.example.test/{z}/{x}/{y}.png", "gcj02"
+    config.map_attribution = "© Example tiles"
+    query = {"kind": "meal_point", "distance_m": 1000, "district": "500109"}
+    html = client.get(PAGE, query_string=query).get_data(as_text=True)
+    island = re.search(r'<script type="application/json" id="map-markers">(.*?)</script>',
+                       html, re.S)
+    markers = json.loads(island.group(1))
+    features = client.get("/api/v1/coverage", query_string=query,
+                          headers={"Accept": "application/geo+json"}).json["features"]
+    assert len(markers) == len(features) == 5
+    for marker, community in zip(markers, features, strict=True):
+        lon, lat = community["geometry"]["coordinates"]
+        assert (marker["lat"], marker["lon"]) == pytest.approx(
+            from_wgs84(lat, lon, "gcj02"), abs=1e-6)
+        assert marker["covered"] is community["properties"]["covered"]
+        assert marker["name"].endswith("已覆盖" if marker["covered"] else "未覆盖")

@@ -16,7 +16,8 @@ from ..districts import load_districts
 from ..domain_errors import DomainError
 from ..errors import Problem, flatten_messages
 from ..hours import SHANGHAI
-from .blueprint import blp
+from .blueprint import blp, translate
+from .maps import tile_map
 
 # The form's fields, as the API names them; the page asks about 助餐点 at 1 km by default.
 PAGE_ARGUMENTS = ("kind", "program", "distance_m", "detour", "district", "street", "population")
@@ -38,7 +39,21 @@ def coverage_page():
         asked.pop("kind", None)
     context = coverage_context({**({} if "program" in asked else DEFAULTS), **asked})
     status = 422 if context["errors"] else 200
-    return render_template("pages/coverage.html", **context), status
+    tiles = tile_map() if context["result"] else None
+    return render_template("pages/coverage.html", tiles=tiles,
+                           markers=_markers(tiles, context["result"]), **context), status
+
+
+def _markers(tiles, result) -> list[dict]:
+    """Each community as a marker in the tiles' datum, saying in words whether it is covered
+    (the map colours them too, but colour is never the only signal)."""
+    if tiles is None:
+        return []
+    return [tiles.marker(shown.site.lat, shown.site.lon, covered=shown.covered,
+                         name=f"{shown.site.name} · " + (translate("已覆盖", "covered")
+                                                        if shown.covered
+                                                        else translate("未覆盖", "not covered")))
+            for shown in result.sites]
 
 
 def coverage_context(asked: dict) -> dict:

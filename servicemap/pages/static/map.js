@@ -15,7 +15,12 @@
   }).addTo(map);
   var points = markers.map(function (marker) {
     var point = L.latLng(marker.lat, marker.lon);
-    var pin = L.marker(point, { title: marker.name, alt: marker.name }).addTo(map);
+    // Coverage's communities are dots, green when covered and red when not (their names say
+    // which in words); facilities are pins.
+    var pin = "covered" in marker
+      ? L.circleMarker(point, { radius: 7, weight: 2, fillOpacity: 0.7,
+                                color: marker.covered ? "#0a6b2d" : "#a1161b" }).addTo(map)
+      : L.marker(point, { title: marker.name, alt: marker.name }).addTo(map);
     var label = document.createElement(marker.href ? "a" : "span");
     label.textContent = marker.name;
     if (marker.href) { label.href = marker.href; }
