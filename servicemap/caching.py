@@ -29,6 +29,8 @@ COMPRESSED_TYPES = ["application/json", "application/geo+json", "application/pro
                     "text/csv", "text/html"]
 # deflate is left out: clients disagree on whether it means zlib or raw DEFLATE.
 ALGORITHMS = ["zstd", "br", "gzip"]
+# What make_conditional answers (304, 412); without any of them it changes nothing.
+CONDITIONAL_HEADERS = ("If-None-Match", "If-Match", "If-Modified-Since", "If-Unmodified-Since")
 
 
 def init_caching(app: Flask) -> None:
@@ -68,5 +70,6 @@ def _cache_headers(response: Response) -> Response:
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
     if response.status_code == 200 and not response.is_streamed and "ETag" not in response.headers:
         response.add_etag()  # a SHA-1 of the body: strong, as the bytes are the answer
-        response.make_conditional(request)
+        if any(name in request.headers for name in CONDITIONAL_HEADERS):
+            response.make_conditional(request)  # a tenth of a /nearest answer: only if asked
     return response

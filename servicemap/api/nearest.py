@@ -18,6 +18,9 @@ from ..schemas import NearestQuerySchema, NearestSchema
 from ..store import nearest
 from . import Blueprint
 
+# What most searches ask, read without the schema's machinery (api/quick_arguments.py).
+QUICK = ("lat", "lon", "coordsys", "radius_m", "limit", "kind", "service", "open_now",
+         "has_vacancy", "inclusive")
 # The answer is JSON or GeoJSON by the Accept header: caches must key on it.
 VARY = {"Vary": "Accept"}
 
@@ -26,7 +29,7 @@ blp = Blueprint("nearest", __name__, url_prefix="/api/v1/facilities",
 
 
 @blp.route("/nearest")
-@blp.arguments(NearestQuerySchema(), location="query")
+@blp.arguments(NearestQuerySchema(), location="query", quick=QUICK)
 @blp.response(200, NearestSchema)
 @blp.doc(responses={200: {"content": {GEOJSON: {"schema": {"type": "object"}}}}})
 def nearest_facilities(args: dict):
@@ -61,7 +64,7 @@ def _search(args: dict) -> tuple:
     )
     if "program" in args:
         query = _delivering(query, args["program"])
-    connection = db.session.connection()
+    connection = db.reader
     hits = nearest(connection, query) if query else []
     head = {"origin": {"lat": args["lat"], "lon": args["lon"], "coordsys": args["coordsys"]}}
     if moment is not None:  # say whether the day asked about was on the holiday calendar
