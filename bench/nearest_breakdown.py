@@ -5,9 +5,10 @@
 Reads the databases bench/nearest.py loaded (run it first; same --sqlite-path and --pg-url).
 For each backend, through the app's WSGI callable (Flask's test client: no sockets), takes
 turns chunk by chunk between /healthz, /nearest with every facility already rendered (each
-origin asked once before), and /nearest with no renderings kept (rendering_cache_size 0, so
-each answer reads and renders its ten facilities); and, inside a request context, times the
-parts of the warm request: parsing the query arguments (webargs and NearestQuerySchema), the
+origin asked once before), and /nearest with none kept in the worker (rendering_cache_size 0,
+so each answer reads its ten facilities' stored renderings, migration 0012); and, inside a
+request context, times the parts of the warm request: reading the query arguments (webargs and
+NearestQuerySchema, and the quick reader the view tries first, api/quick_arguments.py), the
 store's search, and the items' text (renderings.items_json). Medians of this thread's CPU time
 (time.thread_time_ns) per request: on a shared machine wall time mostly measures the
 scheduler. PostgreSQL's own CPU is not in it (the raw KNN floor in nearest.py is).
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from flask import request
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -28,6 +30,8 @@ import _data  # noqa: E402
 
 from servicemap import create_app  # noqa: E402
 from servicemap.api import Blueprint  # noqa: E402
+from servicemap.api.nearest import QUICK  # noqa: E402
+from servicemap.api.quick_arguments import quick_loader  # noqa: E402
 from servicemap.config import Config  # noqa: E402
 from servicemap.extensions import db  # noqa: E402
 from servicemap.geo.spatial import NearestQuery  # noqa: E402
@@ -46,20 +50,24 @@ def app_for(url: str, renderings: int):
     return create_app(config)
 
 
-def parts(app, path: str) -> tuple[float, float, float]:
-    """Milliseconds of parsing, searching and writing the items, in one request context."""
+def parts(app, path: str, quick) -> tuple[float, float, float, float]:
+    """Milliseconds of reading the arguments (webargs and the schema; the quick reader the
+    view uses first), searching and writing the items, in one request context."""
     clock = time.thread_time_ns
     with app.test_request_context(path):
         began = clock()
-        args = Blueprint.ARGUMENTS_PARSER.parse(NearestQuerySchema(), location="query")
+        Blueprint.ARGUMENTS_PARSER.parse(NearestQuerySchema(), location="query")
         parsed = clock()
-        connection = db.session.connection()
+        args = quick(request.args)
+        read = clock()
+        connection = db.reader
         searching = clock()
         hits = nearest(connection, NearestQuery(args["lat"], args["lon"]))
         searched = clock()
         items_json(connection, hits, args["coordsys"])
         written = clock()
-    return (parsed - began) / 1e6, (searched - searching) / 1e6, (written - searched) / 1e6
+    return ((parsed - began) / 1e6, (read - parsed) / 1e6, (searched - searching) / 1e6,
+            (written - searched) / 1e6)
 
 
 def run(name: str, url: str, origins: list, chunk: int = 50) -> None:
@@ -70,7 +78,9 @@ def run(name: str, url: str, origins: list, chunk: int = 50) -> None:
     for path in paths:  # every facility rendered once, every statement prepared
         assert clients["/nearest, rendered"].get(path).status_code == 200
         clients["/nearest, none kept"].get(path)
-    times = {label: [] for label in [*clients, "parse", "search", "items"]}
+    times = {label: [] for label in [*clients, "parse (schema)", "parse (quick)", "search",
+                                     "items"]}
+    quick = quick_loader(NearestQuerySchema(), QUICK)
     clock = time.thread_time_ns
     for start in range(0, len(paths), chunk):
         for label, client in clients.items():
@@ -80,15 +90,18 @@ def run(name: str, url: str, origins: list, chunk: int = 50) -> None:
                 times[label].append((clock() - began) / 1e6)
                 assert response.status_code == 200
         for path in paths[start:start + chunk]:
-            for label, value in zip(("parse", "search", "items"), parts(warm, path), strict=True):
+            for label, value in zip(("parse (schema)", "parse (quick)", "search", "items"),
+                                     parts(warm, path, quick), strict=True):
                 times[label].append(value)
     median = {label: float(np.median(values)) for label, values in times.items()}
     print(f"\n{name}: {len(paths)} origins, k=10, r=5 km, CPU ms of this process per request "
           "(median)")
     for label, value in median.items():
         print(f"| {label:22s} | {value:7.3f} |")
-    rest = median["/nearest, rendered"] - median["parse"] - median["search"] - median["items"]
-    print(f"| {'framework and rest':22s} | {rest:7.3f} | (rendered request less the three parts)")
+    rest = (median["/nearest, rendered"] - median["parse (quick)"] - median["search"]
+            - median["items"])
+    print(f"| {'framework and rest':22s} | {rest:7.3f} | (rendered request less the quick "
+          "parse, the search and the items)")
     health = median["/healthz"]
     print(f"/healthz CPU / /nearest CPU: rendered {health / median['/nearest, rendered']:.0%}, "
           f"none kept {health / median['/nearest, none kept']:.0%}")

@@ -114,6 +114,9 @@ class Facility(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic concurrency: every UPDATE checks and bumps it, and the ETag is made from it.
     version: Mapped[int] = mapped_column(default=1)
+    # The facility as /nearest shows it, rendered with each write (registry.rendered_text);
+    # read by the search's answers only, so the ORM leaves it unloaded.
+    rendering: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     service_rows: Mapped[list[FacilityService]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", passive_deletes=True

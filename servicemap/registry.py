@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import inspect, or_, select
+from flask.json.provider import DefaultJSONProvider
+from sqlalchemy import event, inspect, or_, select
 from sqlalchemy.orm import selectinload
 
 from . import audit, hours, store
@@ -48,6 +51,69 @@ def present(facility: Facility, coordsys: str = "wgs84") -> dict:
         "location": location,
         "updated_at": facility.updated_at.astimezone(SHANGHAI).isoformat(timespec="seconds"),
     }
+
+
+# The parts of a facility's answer that no request changes, rendered when it is written and
+# kept in its row (`rendering`, migration 0012) for renderings.py to splice: JSON text each,
+# joined by RENDERING_SEPARATOR (json.dumps writes that character as \u001f, so never inside a
+# part), behind the key of what made them: a change of present()'s fields or of the
+# gazetteer's names makes every stored rendering stale, and the reader then renders the row.
+RENDERING_SEPARATOR = "\x1f"
+RENDERING_STATE = ("status", "opening_hours", "holiday_rule", "closures")
+
+
+def rendering_key() -> str:
+    """What a stored rendering must begin with to be current."""
+    districts = load_districts()  # cached: the same dict until the gazetteer is read anew
+    if _RENDERING_KEY.get("of") is not districts:
+        made_of = repr(("1", SIMPLE_FIELDS, RENDERING_STATE, tuple(districts.items())))
+        _RENDERING_KEY.update(of=districts, key=hashlib.sha256(made_of.encode()).hexdigest()[:16])
+    return _RENDERING_KEY["key"]
+
+
+_RENDERING_KEY: dict = {}
+
+
+def rendered_text(facility) -> str:
+    """A facility's stored rendering: the key; present()'s text up to `location`, less the
+    closing brace; its WGS-84 point (repr, or empty); the location's tail; `updated_at`; and
+    what hours.opening_state reads (RENDERING_STATE), each as JSON."""
+    shown = present(facility)
+    location, updated_at = shown.pop("location"), shown.pop("updated_at")
+    tail = ""
+    if location is not None:
+        tail = ", " + _dumps({"precision": location["precision"],
+                              "source": location["source"]})[1:]
+    point = ("", "") if location is None else (repr(facility.lat), repr(facility.lon))
+    return RENDERING_SEPARATOR.join([
+        rendering_key(), _dumps(shown)[:-1], *point, tail,
+        ", " + _dumps({"updated_at": updated_at})[1:-1],
+        *(_dumps(getattr(facility, name)) for name in RENDERING_STATE)])
+
+
+def _dumps(value) -> str:
+    # As the app's JSON provider writes answers (create_app: ensure_ascii off).
+    return json.dumps(value, ensure_ascii=False, default=DefaultJSONProvider.default)
+
+
+@event.listens_for(Facility, "before_insert")
+@event.listens_for(Facility, "before_update")
+def _render_on_write(_mapper, _connection, facility: Facility) -> None:
+    # Every write of a facility row goes through here or bulk_insert: the row's rendering
+    # is made in the same statement as its new version. What the columns' defaults would
+    # fill in only later is filled in first, to the same values.
+    state = inspect(facility)
+    if state.persistent and not state.session.is_modified(facility):
+        return  # flushed without a net change: no UPDATE, and so no new rendering
+    facility.id = facility.id or uuid.uuid4()
+    facility.updated_at = utcnow() if state.persistent else facility.updated_at or utcnow()
+    for name, default in (("opening_hours", []), ("closures", []), ("status", "active"),
+                          ("inclusive", False)):
+        if getattr(facility, name) is None:
+            setattr(facility, name, default)
+    if facility.holiday_rule is None:
+        facility.holiday_rule = default_holiday_rule(facility.kind, facility.opening_hours)
+    facility.rendering = rendered_text(facility)
 
 
 def present_answer(facility: Facility, coordsys: str = "wgs84",
@@ -377,7 +443,10 @@ def _bulk_rows(write, records, batch_size: int) -> int:
         if record["holiday_rule"] is None:
             record["holiday_rule"] = default_holiday_rule(record.get("kind"),
                                                           record["opening_hours"])
-        services.extend((record["id"], service) for service in record.pop("services", ()))
+        offered = record.pop("services", ())
+        record["rendering"] = rendered_text(SimpleNamespace(
+            **record, services=ordered_services(offered)))
+        services.extend((record["id"], service) for service in offered)
         facilities.append(record)
         if len(facilities) >= batch_size:
             count += _flush(write, facilities, services)
@@ -387,7 +456,7 @@ def _bulk_rows(write, records, batch_size: int) -> int:
 BULK_DEFAULTS = {name: None for name in (
     "external_id", "name_en", "ownership", "address", "district_code", "street", "lat", "lon",
     "location_precision", "location_source", "phone", "capacity", "vacancies", "age_months_min",
-    "age_months_max", "fees", "service_radius_m", "holiday_rule")} | {
+    "age_months_max", "fees", "service_radius_m", "holiday_rule", "rendering")} | {
     "inclusive": False, "status": "active", "opening_hours": [], "closures": [], "version": 1}
 FACILITY_COLUMNS = [c for c in Facility.__table__.columns if c.name != "seq"]
 SERVICE_COLUMNS = list(FacilityService.__table__.columns)

@@ -1,21 +1,26 @@
 """Facilities in nearest answers as JSON text, rendered once per stored version.
 
 Building present_answer()'s dict for every facility of every answer, and serialising it, was
-most of an answer's cost. Here a facility is rendered (registry.present, json.dumps) when a
-search first meets a version of it, and kept per app, bounded, the oldest out first. Each
-answer then splices in only what depends on the request: the location in the coordsys asked
-for, `open_now`, `next_change` and `holiday_data` at the moment (hours.opening_state, run
-once per distinct timetable in the answer), and `distance_m`. The text is byte for byte what
-json.dumps of present_answer() plus `distance_m` gives (tests/test_renderings.py).
+most of an answer's cost. Now a facility is rendered when it is written: each write stores the
+parts of its answer that no request changes in its row (registry.rendered_text, migration
+0012), in the statement that bumps its version. An answer reads the stored renderings of its
+facilities in one query (or, for a row whose rendering is missing or was made by other code,
+reads the row and renders it), and each worker keeps the renderings it has read, bounded, the
+oldest out first, so that an answer whose facilities are all kept costs no query beyond the
+search. Each answer then splices in only what depends on the request: the location in the
+coordsys asked for, `open_now`, `next_change` and `holiday_data` at the moment
+(hours.opening_state, run once per distinct timetable in the answer), and `distance_m`. The
+text is byte for byte what json.dumps of present_answer() plus `distance_m` gives
+(tests/test_renderings.py).
 
 A search reads each hit's stamp with its candidates: its version, which every write bumps, and
 its row's seq, which a facility deleted and stored again under the same id would not keep (ids
-are fresh UUIDs anyway). An answer whose facilities are all rendered costs no query beyond the
-search.
+are fresh UUIDs anyway).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -28,7 +33,8 @@ from .caching import fresh_until
 from .geo.coordsys import from_wgs84
 from .holidays import current_calendar
 from .models import Facility, FacilityService
-from .registry import present
+from .registry import RENDERING_SEPARATOR, RENDERING_STATE, rendered_text, rendering_key
+from .store import stored_renderings
 from .vocabulary import ordered_services
 
 EXTENSION = "servicemap.renderings"
@@ -38,8 +44,6 @@ _TABLE, _SERVICES = Facility.__table__, FacilityService.__table__
 _ROWS = select(_TABLE, _SERVICES.c.service).outerjoin(
     _SERVICES, _SERVICES.c.facility_id == _TABLE.c.id).where(
     _TABLE.c.id.in_(bindparam("ids", expanding=True)))
-# What the moment's fields read from a facility (hours.opening_state).
-_STATE_FIELDS = ("status", "opening_hours", "holiday_rule", "closures")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +56,7 @@ class Rendering:
     lon: float | None
     location_tail: str  # ', "precision": …, "source": …}'
     updated_at: str  # ', "updated_at": "…"'
-    timetable: tuple  # opening_state's inputs, as text: the key of a request's memo
-    facility: SimpleNamespace  # the same inputs, as opening_state reads them
+    timetable: tuple  # opening_state's inputs (registry.RENDERING_STATE) as JSON text
 
 
 class Renderings:
@@ -86,31 +89,48 @@ def renderings() -> Renderings:
 
 def render(row, services: list[str], stamp: tuple) -> Rendering:
     """A facility row (with its services) rendered as present() gives it in WGS-84."""
-    dumps = current_app.json.dumps
-    shown = present(SimpleNamespace(**row, services=ordered_services(services)))
-    location, updated_at = shown.pop("location"), shown.pop("updated_at")
-    tail = ""
-    if location is not None:
-        tail = dumps({"precision": location["precision"], "source": location["source"]})
-        tail = ", " + tail[1:]
-    facility = SimpleNamespace(**{name: row[name] for name in _STATE_FIELDS})
-    return Rendering(
-        stamp=stamp, head=dumps(shown)[:-1], lat=row["lat"] if location else None,
-        lon=row["lon"] if location else None, location_tail=tail,
-        updated_at=", " + dumps({"updated_at": updated_at})[1:-1],
-        timetable=tuple(dumps(row[name]) for name in _STATE_FIELDS), facility=facility)
+    facility = SimpleNamespace(**row, services=ordered_services(services))
+    return from_text(rendered_text(facility), stamp)
+
+
+def from_text(text: str | None, stamp: tuple) -> Rendering | None:
+    """The Rendering a stored rendering (registry.rendered_text) holds; None if it is
+    missing or was made by other code or another gazetteer."""
+    parts = text.split(RENDERING_SEPARATOR) if text else ()
+    if len(parts) != 10 or parts[0] != rendering_key():
+        return None
+    _key, head, lat, lon, location_tail, updated_at, *timetable = parts
+    return Rendering(stamp=stamp, head=head, lat=float(lat) if lat else None,
+                     lon=float(lon) if lon else None, location_tail=location_tail,
+                     updated_at=updated_at, timetable=tuple(timetable))
+
+
+def _timetable(rendering: Rendering) -> SimpleNamespace:
+    """What hours.opening_state reads of the rendered facility."""
+    return SimpleNamespace(**{name: json.loads(value) for name, value in zip(
+        RENDERING_STATE, rendering.timetable, strict=True)})
 
 
 def _read(connection, ids: list) -> dict:
-    """Renderings of these facilities, read in one query, by id."""
-    rows, services = {}, {}
-    for row in connection.execute(_ROWS, {"ids": ids}).mappings():
-        rows[row["id"]] = row
-        if row["service"] is not None:
-            services.setdefault(row["id"], []).append(row["service"])
-    return {facility_id: render(row, services.get(facility_id, []),
-                                (row["version"], row["seq"]))
-            for facility_id, row in rows.items()}
+    """Renderings of these facilities, by id: as stored with their current version (one
+    query), or for rows whose stored one is missing or stale, read and rendered now."""
+    found, missing = {}, []
+    for facility_id, version, seq, text in stored_renderings(connection, ids):
+        rendering = from_text(text, (version, seq))
+        if rendering is None:
+            missing.append(facility_id)
+        else:
+            found[facility_id] = rendering
+    if missing:
+        rows, services = {}, {}
+        for row in connection.execute(_ROWS, {"ids": missing}).mappings():
+            rows[row["id"]] = row
+            if row["service"] is not None:
+                services.setdefault(row["id"], []).append(row["service"])
+        found.update((facility_id, render(row, services.get(facility_id, []),
+                                          (row["version"], row["seq"])))
+                     for facility_id, row in rows.items())
+    return found
 
 
 def rendered_hits(connection, hits) -> list[tuple]:
@@ -139,7 +159,7 @@ def items_json(connection, hits, coordsys: str) -> str:
     for hit, rendering in rendered_hits(connection, hits):
         state = states.get(rendering.timetable)
         if state is None:
-            opening = hours.opening_state(rendering.facility, local, calendar)
+            opening = hours.opening_state(_timetable(rendering), local, calendar)
             changes.append(opening["next_change"])
             state = ", " + dumps(opening)[1:-1]
             states[rendering.timetable] = state

@@ -3,9 +3,12 @@ json.dumps of present_answer() plus distance_m for each hit, as the answer was b
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select, text, update
 
 from servicemap import hours
 from servicemap.api import Blueprint
@@ -14,12 +17,13 @@ from servicemap.extensions import db
 from servicemap.geo.coordsys import from_wgs84, to_wgs84
 from servicemap.geo.spatial import NearestQuery
 from servicemap.holidays import current_calendar
-from servicemap.registry import present_hits
-from servicemap.renderings import EXTENSION
+from servicemap.models import Facility
+from servicemap.registry import present_hits, rendered_text
+from servicemap.renderings import EXTENSION, _timetable, from_text
 from servicemap.schemas import NearestQuerySchema
 from servicemap.store import nearest
 
-from .conftest import NEAREST, ORIGIN, create, north_of
+from .conftest import CSV_ZH, NEAREST, ORIGIN, create, north_of, post
 
 NIGHTS = [{"days": [5, 6], "opens": "20:00", "closes": "02:00"}]
 ALWAYS = [{"days": [1, 2, 3, 4, 5, 6, 7], "opens": "00:00", "closes": "24:00"}]
@@ -140,3 +144,74 @@ def test_the_oldest_renderings_leave_first_past_the_cache_size(app, client, admi
         assert answer(client, query_string) == reference(app, query_string)
     kept = app.extensions[EXTENSION]._items
     assert len(kept) == 3
+
+
+def stored(app) -> dict:
+    """Each facility's stored rendering, and the rendering of its row as it now stands."""
+    with app.app_context():
+        facilities = db.session.scalars(select(Facility)).all()
+        return {facility.id: (facility.rendering, rendered_text(facility))
+                for facility in facilities}
+
+
+def test_every_write_stores_the_rendering_of_what_it_now_holds(app, client, admin):
+    ids = varied(client, admin)
+    for facility_id, change in zip(ids, [
+            {"services": ["meals"]},  # its own rows: the facility's must change with them
+            {"vacancies": 7}, {"opening_hours": ALWAYS, "closures": SPRING},
+            {"location": None}, {"district": "500103", "location": {"lat": 29.5572,
+                                                                     "lon": 106.5773}}],
+            strict=False):
+        response = client.patch(f"/api/v1/facilities/{facility_id}", headers=admin, json=change)
+        assert response.status_code == 200, response.json
+    imported = post(client, admin, CSV_ZH.encode(), "text/csv")  # the bulk path
+    assert imported.status_code in (200, 201), imported.json
+    renderings = stored(app)
+    assert len(renderings) == len(VARIETY) + 5
+    for facility_id, (kept, now) in renderings.items():
+        assert kept == now, facility_id
+        assert from_text(kept, (1, 1)) is not None
+
+
+def test_a_services_change_alone_moves_the_version(client, admin):
+    facility = create(client, admin)
+    url = f"/api/v1/facilities/{facility['id']}"
+    before = client.get(url).headers["ETag"]
+    assert client.patch(url, headers=admin, json={"services": ["meals"]}).status_code == 200
+    assert client.get(url).headers["ETag"] != before
+
+
+def test_a_missing_or_foreign_rendering_is_rendered_from_the_row(app, client, admin, clock):
+    app.config["SERVICEMAP"].rendering_cache_size = 0
+    clock("2026-10-08T12:00")
+    ids = varied(client, admin)
+    with app.app_context():  # as rows written before migration 0012, or by other code
+        table = Facility.__table__
+        db.session.execute(update(table).where(table.c.id == uuid.UUID(ids[0]))
+                           .values(rendering=None))
+        db.session.execute(text("UPDATE facility SET rendering = 'other code' || rendering "
+                                "WHERE name = :name"), {"name": VARIETY[2]["name"]})
+        db.session.commit()
+    for query_string in ("", "coordsys=gcj02", "open_now=true"):
+        assert answer(client, query_string) == reference(app, query_string)
+
+
+def test_a_rendering_reads_back_what_it_was_made_of():
+    facility = SimpleNamespace(
+        id=uuid_of(1), external_id=None, name="夜间 \x1f \"照护\"", name_en=None,
+        kind="care_home", ownership=None, inclusive=True, status="active", address="\n",
+        street=None, phone=None, opening_hours=NIGHTS, capacity=None, vacancies=None,
+        age_months_min=None, age_months_max=None, fees=None, service_radius_m=None,
+        services=["day_care"], holiday_rule="open", closures=SPRING, district_code=None,
+        lat=29.123456789012345, lon=106.5, location_precision="exact", location_source="x",
+        updated_at=datetime.fromisoformat("2026-11-26T04:00:00+00:00"))
+    rendering = from_text(rendered_text(facility), (3, 4))
+    assert (rendering.lat, rendering.lon, rendering.stamp) == (29.123456789012345, 106.5, (3, 4))
+    assert _timetable(rendering).opening_hours == NIGHTS
+    assert _timetable(rendering).closures == SPRING
+    assert '"name": "夜间 \\u001f \\"照护\\""' in rendering.head
+    assert rendering.updated_at == ', "updated_at": "2026-11-26T12:00:00+08:00"'
+
+
+def uuid_of(number: int) -> uuid.UUID:
+    return uuid.UUID(int=number)

@@ -161,6 +161,11 @@ def nearest(connection, query):
     return _on_cursor(connection, _of(connection).search(), query)
 
 
+def stored_renderings(connection, ids: list) -> list[tuple]:
+    """(id, version, seq, rendering) of the facilities with these UUIDs (renderings.py)."""
+    return _on_cursor(connection, _of(connection).stored_renderings, ids)
+
+
 def facilities_within(connection, query, lat: float, lon: float, radius_m: float) -> list:
     """(seq, lat, lon, capacity) of at least every active facility passing the query's filters
     within radius_m metres of (lat, lon) (geo/within.py)."""

@@ -31,6 +31,13 @@ def hold_lock(connection, lock_id: int) -> None:
     connection.execute(select(func.pg_advisory_xact_lock(lock_id)))
 
 
+def stored_renderings(cursor, ids: list) -> list[tuple]:
+    """(id, version, seq, rendering) of the facilities with these UUIDs."""
+    cursor.execute("SELECT id, version, seq, rendering FROM facility WHERE id = ANY(%s)",
+                   (ids,), prepare=True)
+    return cursor.fetchall()
+
+
 def search():
     from ..geo.spatial import postgis_nearest
 

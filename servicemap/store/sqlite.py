@@ -63,6 +63,14 @@ def hold_lock(_connection, _lock_id: int) -> None:
     """BEGIN IMMEDIATE already holds the one write lock until the transaction ends."""
 
 
+def stored_renderings(cursor, ids: list) -> list[tuple]:
+    """(id, version, seq, rendering) of the facilities with these UUIDs."""
+    by_hex = {facility_id.hex: facility_id for facility_id in ids}
+    cursor.execute(f"SELECT id, version, seq, rendering FROM facility WHERE id IN "
+                   f"({', '.join('?' * len(by_hex))})", list(by_hex))
+    return [(by_hex[row[0]], *row[1:]) for row in cursor.fetchall()]
+
+
 def search():
     from ..geo.spatial import sqlite_nearest
 
