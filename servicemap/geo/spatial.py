@@ -209,9 +209,9 @@ def sqlite_box_statement(query: NearestQuery, columns: str) -> tuple[str, list[d
 
 
 def probe_box(cursor, sql: str, probes: list[dict], box: tuple) -> list[tuple]:
-    """The rows of a sqlite_box_statement run with each of its probes over the box (south,
-    north, west, east), read as two spans where the box crosses the antimeridian (west > east):
-    a row in both spans comes twice."""
+    """The rows of `sql` (a sqlite_box_statement, or any on :south, :north, :west, :east) run
+    with each probe's parameters over the box (south, north, west, east), read as two spans
+    where the box crosses the antimeridian (west > east): a row in both spans comes twice."""
     south, north, west, east = box
     spans = [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]
     rows = []
