@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from . import audit, store
 from .community_schemas import POPULATIONS, SUB_POPULATIONS
 from .districts import load_districts
-from .domain_errors import Conflict, Invalid, NotFound, Unavailable
+from .domain_errors import Invalid, NotFound, Unavailable
 from .extensions import db
 from .geo.coordsys import from_wgs84, to_wgs84
 from .geo.gazetteer import BoundariesUnavailable
@@ -22,7 +22,7 @@ from .hours import SHANGHAI
 from .locating import district_of_point
 from .models import Community, utcnow
 from .paging import paginate
-from .registry import placement_errors
+from .registry import check_external_id, placement_errors
 
 # Columns copied as they are from validated input to the model.
 SIMPLE_FIELDS = ("external_id", "name", "name_en", "street", *POPULATIONS)
@@ -219,12 +219,7 @@ def check_consistency(community: Community, keys_checked: bool = False,
         if part is not None and community.population is not None and part > community.population:
             errors[name] = [f"Cannot exceed population ({community.population}). "
                             "不能超过常住人口。"]
-    if community.external_id is not None and not keys_checked:
-        with db.session.no_autoflush:
-            clash = db.session.scalar(select(Community.id).where(
-                Community.external_id == community.external_id, Community.id != community.id))
-        if clash is not None:
-            raise Conflict(f"external_id {community.external_id!r} is already used by "
-                           f"community {clash}.", {"external_id": ["Already in use."]})
+    if not keys_checked:
+        check_external_id(community, Community, "community")
     if errors:
         raise Invalid(errors)

@@ -387,15 +387,23 @@ def check_consistency(facility: Facility, keys_checked: bool = False,
         facility.age_months_min > facility.age_months_max
     ):
         errors["age_months_max"] = ["Must be at least age_months_min. 最大月龄不能小于最小月龄。"]
-    if facility.external_id is not None and not keys_checked:
-        with db.session.no_autoflush:
-            clash = db.session.scalar(select(Facility.id).where(
-                Facility.external_id == facility.external_id, Facility.id != facility.id))
-        if clash is not None:
-            raise Conflict(f"external_id {facility.external_id!r} is already used by "
-                           f"facility {clash}.", {"external_id": ["Already in use."]})
+    if not keys_checked:
+        check_external_id(facility, Facility, "facility")
     if errors:
         raise Invalid(errors)
+
+
+def check_external_id(record, model, noun: str) -> None:
+    """409 when another row of `model` (Facility, Community) holds the record's external_id;
+    `noun` names that row in the message."""
+    if record.external_id is None:
+        return
+    with db.session.no_autoflush:
+        clash = db.session.scalar(select(model.id).where(
+            model.external_id == record.external_id, model.id != record.id))
+    if clash is not None:
+        raise Conflict(f"external_id {record.external_id!r} is already used by {noun} {clash}.",
+                       {"external_id": ["Already in use."]})
 
 
 def placement_errors(facility: Facility) -> dict[str, list[str]]:

@@ -189,9 +189,10 @@ def test_an_unknown_id_is_404_and_a_malformed_one_too(client):
 
 
 def test_an_external_id_in_use_is_409(client, admin):
-    create(client, admin, external_id="C-1")
-    assert_problem(client.post(URL, json=community(external_id="C-1", name="另一个社区"),
-                               headers=admin), 409, "external_id")
+    first = create(client, admin, external_id="C-1")
+    body = assert_problem(client.post(URL, json=community(external_id="C-1", name="另一个社区"),
+                                      headers=admin), 409, "external_id")
+    assert body["detail"] == f"external_id 'C-1' is already used by community {first['id']}."
 
 
 def test_communities_are_in_the_openapi_document(client):

@@ -183,11 +183,13 @@ def test_delete_with_a_stale_if_match_is_412(client, admin):
 
 
 def test_duplicate_external_id_is_409_naming_the_field(client, admin):
-    create(client, admin, external_id="CQ-1")
+    first = create(client, admin, external_id="CQ-1")
     response = client.post("/api/v1/facilities", json=meal_point(external_id="CQ-1", name="另一个"),
                            headers=admin)
     assert response.status_code == 409
     assert "external_id" in response.json["errors"]
+    assert response.json["detail"] == (
+        f"external_id 'CQ-1' is already used by facility {first['id']}.")
     assert client.get("/api/v1/facilities").json["total"] == 1
 
 

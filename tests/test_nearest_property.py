@@ -17,7 +17,7 @@ from servicemap.holidays import load_calendar
 from servicemap.hours import default_holiday_rule, is_open
 from servicemap.models import Facility, FacilityService
 from servicemap.registry import bulk_insert
-from servicemap.store import nearest
+from servicemap.store import facilities_within, nearest
 from servicemap.vocabulary import KINDS, SERVICES
 
 CENTRE = (29.7, 106.5)
@@ -148,3 +148,27 @@ def test_nearest_equals_brute_force_geodesic_scan(database_url):
     finally:
         engine.dispose()
 
+
+
+def test_nearest_and_within_read_both_sides_of_the_antimeridian(database_url):
+    # Fiji: the box around the origin is split in two spans (geo/spatial.py probe_box).
+    origin = (-16.5, 179.995)
+    rows = [{"id": uuid.uuid4(), "name": name, "kind": "meal_point", "services": ["meals"],
+             "status": "active", "lat": -16.5, "lon": lon, "address": "Fiji",
+             "inclusive": False, "vacancies": None, "service_radius_m": None,
+             "opening_hours": [], "closures": []}
+            for name, lon in (("east", 179.99), ("west", -179.99), ("far", 179.0))]
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            bulk_insert(connection, rows)
+        expected = brute_force(rows, NearestQuery(*origin, radius_m=2000.0))
+        assert len(expected) == 2
+        for kinds in ((), ("meal_point",)):  # the plain R*Tree, then the class one
+            q = NearestQuery(*origin, radius_m=2000.0, kinds=kinds)
+            with engine.connect() as connection:
+                assert [(hit.distance_m, hit.id) for hit in nearest(connection, q)] == expected
+                within = facilities_within(connection, q, *origin, 2000.0)
+            assert sorted(row[2] for row in within) == [-179.99, 179.99]
+    finally:
+        engine.dispose()

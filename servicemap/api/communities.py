@@ -5,7 +5,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from flask import Response, request, url_for
-from marshmallow import Schema, fields, validate
 
 from ..auth import admin_only, key_required
 from ..communities import get_community, list_communities, present, write
@@ -17,21 +16,15 @@ from ..community_schemas import (
     CommunitySchema,
 )
 from ..extensions import db
-from ..geo.coordsys import COORDSYS
 from ..models import Community
 from . import Blueprint, page_size, require_json
-from .facilities import check_if_match, page_links
+from .facilities import CoordsysQuerySchema, check_if_match, page_links
 
 blp = Blueprint("communities", __name__, url_prefix="/api/v1/communities",
                 description="Communities 社区/村 and their residents, for coverage")
 blp.before_request(require_json)
 
 ADMIN_ONLY = "Only admin keys may write communities. 仅管理员可修改社区。"
-
-
-class CoordsysQuerySchema(Schema):
-    coordsys = fields.String(load_default="wgs84", validate=validate.OneOf(COORDSYS),
-                             metadata={"description": "The coordinate system of the answer"})
 
 
 def _answer(community: Community, coordsys: str, status: int = 200):

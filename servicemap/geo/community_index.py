@@ -5,7 +5,7 @@ answers, then the exact geodesic distance. Migration 0009 creates both indexes."
 from __future__ import annotations
 
 from .distance import box_around, geodesic_m
-from .spatial import SPHERE_SLACK
+from .spatial import SPHERE_SLACK, probe_box
 
 
 def _exact(lat: float, lon: float, radius_m: float, rows) -> list[tuple[float, tuple]]:
@@ -23,17 +23,12 @@ def _exact(lat: float, lon: float, radius_m: float, rows) -> list[tuple[float, t
 def sqlite_near(cursor, lat: float, lon: float, radius_m: float,
                 columns: list[str]) -> list[tuple[float, tuple]]:
     """The R*Tree's entries in the box around the circle (both sides of the antimeridian)."""
-    south, north, west, east = box_around(lat, lon, radius_m)
-    spans = [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]
     # CROSS JOIN: SQLite's planner must start from the R*Tree.
     sql = (f"SELECT {', '.join(f'c.{name}' for name in columns)}, c.lat, c.lon "
            "FROM community_rtree r CROSS JOIN community c ON c.seq = r.id "
-           "WHERE r.max_lat >= ? AND r.min_lat <= ? AND r.max_lon >= ? AND r.min_lon <= ? "
-           "ORDER BY c.seq")
-    rows = []
-    for span_west, span_east in spans:
-        cursor.execute(sql, (south, north, span_west, span_east))
-        rows += cursor.fetchall()
+           "WHERE r.max_lat >= :south AND r.min_lat <= :north "
+           "AND r.max_lon >= :west AND r.min_lon <= :east ORDER BY c.seq")
+    rows = probe_box(cursor, sql, [{}], box_around(lat, lon, radius_m))
     return _exact(lat, lon, radius_m, rows)
 
 

@@ -208,6 +208,21 @@ def sqlite_box_statement(query: NearestQuery, columns: str) -> tuple[str, list[d
             f"WHERE {box}{conditions}"), probes
 
 
+def probe_box(cursor, sql: str, probes: list[dict], box: tuple) -> list[tuple]:
+    """The rows of `sql` (a sqlite_box_statement, or any on :south, :north, :west, :east) run
+    with each probe's parameters over the box (south, north, west, east), read as two spans
+    where the box crosses the antimeridian (west > east): a row in both spans comes twice."""
+    south, north, west, east = box
+    spans = [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]
+    rows = []
+    for probe in probes:
+        for span_west, span_east in spans:
+            cursor.execute(sql, {**probe, "south": south, "north": north,
+                                 "west": span_west, "east": span_east})
+            rows += cursor.fetchall()
+    return rows
+
+
 def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
     """R*Tree boxes that grow until the nearest `limit` are certain, then exact distances.
 
@@ -218,14 +233,7 @@ def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
                    else sqlite_box_statement(query, _columns(query)))
     reach = min(query.radius_m, 1000.0)
     while True:
-        south, north, west, east = box_around(query.lat, query.lon, reach)
-        spans = [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]
-        rows = []
-        for probe in probes:
-            for span_west, span_east in spans:
-                cursor.execute(sql, {**probe, "south": south, "north": north,
-                                     "west": span_west, "east": span_east})
-                rows += cursor.fetchall()
+        rows = probe_box(cursor, sql, probes, box_around(query.lat, query.lon, reach))
         ranked, settled = _rank(query, rows, reach)
         if settled:
             return _hits(ranked)

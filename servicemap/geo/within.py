@@ -11,7 +11,14 @@ the whole table.
 from __future__ import annotations
 
 from .distance import box_around
-from .spatial import SEARCHABLE, SPHERE_SLACK, NearestQuery, _filters, sqlite_box_statement
+from .spatial import (
+    SEARCHABLE,
+    SPHERE_SLACK,
+    NearestQuery,
+    _filters,
+    probe_box,
+    sqlite_box_statement,
+)
 
 COLUMNS = "f.seq, f.lat, f.lon, f.capacity"
 HALF_EARTH_M = 20_003_931.0  # half a meridian: no two points are farther apart
@@ -21,15 +28,10 @@ def sqlite_within(cursor, query: NearestQuery, lat: float, lon: float,
                   radius_m: float) -> list[tuple]:
     """The R*Tree (the class one when filtered) read over the circle's box, once per span."""
     sql, probes = sqlite_box_statement(query, COLUMNS)
-    south, north, west, east = box_around(lat, lon, min(radius_m, HALF_EARTH_M))
-    spans = [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]
-    rows = []
-    for probe in probes:
-        for span_west, span_east in spans:
-            cursor.execute(sql, {**probe, "south": south, "north": north,
-                                 "west": span_west, "east": span_east})
-            rows += cursor.fetchall()
-    if len(spans) > 1:  # a mobile service's area may straddle both spans: once each
+    box = box_around(lat, lon, min(radius_m, HALF_EARTH_M))
+    rows = probe_box(cursor, sql, probes, box)
+    west, east = box[2:]
+    if west > east:  # two spans: a mobile service's area may straddle both, once each
         rows = list({row[0]: row for row in rows}.values())
     return rows
 

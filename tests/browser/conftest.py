@@ -65,8 +65,15 @@ def _serve(app, tmp_path_factory) -> tuple[Site, object]:
     return Site(app=app, url=f"http://127.0.0.1:{server.server_port}"), server
 
 
+@pytest.fixture(scope="module")
+def site_config() -> dict:
+    """Config settings of the served app beyond the tests' own; a module overrides this
+    fixture to serve the app configured otherwise (test_map.py: a tile source)."""
+    return {}
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
-def site(request, tmp_path_factory):
+def site(request, tmp_path_factory, site_config):
     """The seeded app on loopback, once per test module and backend."""
     folder = tmp_path_factory.mktemp("site")
     if request.param == "sqlite":
@@ -77,7 +84,7 @@ def site(request, tmp_path_factory):
         url = request.getfixturevalue("postgres_url")
         _empty_postgres(url)
     app = create_app(Config(database_url=url, auto_init=False, testing=True,
-                            instance_dir=folder))
+                            instance_dir=folder, **site_config))
     with app.app_context():
         initialise_if_empty()
     served, server = _serve(app, tmp_path_factory)

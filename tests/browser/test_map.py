@@ -5,46 +5,25 @@ to another host is). Without tiles the other modules check there is no map and n
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 
 import pytest
 from sqlalchemy import select
 
-from servicemap import create_app, store
-from servicemap.config import Config
 from servicemap.extensions import db
 from servicemap.geo.coordsys import from_wgs84
 from servicemap.models import Facility
-from servicemap.seeding import initialise_if_empty
 
-from ..conftest import BACKENDS, _empty_postgres
-from .conftest import _serve, serious_violations
+from .conftest import serious_violations
 
 TILE_HOST = "tiles.example.test"
 TILES = f"https://{TILE_HOST}/{{z}}/{{x}}/{{y}}.png"
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def site(request, tmp_path_factory):
-    """The seeded app on loopback with a map whose tiles are GCJ-02 (as Amap's are)."""
-    folder = tmp_path_factory.mktemp("mapsite")
-    if request.param == "sqlite":
-        path = folder / "servicemap.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-        _empty_postgres(url)
-    app = create_app(Config(database_url=url, auto_init=False, testing=True, instance_dir=folder,
-                            map_tiles=TILES, map_coordsys="gcj02",
-                            map_attribution="© Example tiles"))
-    with app.app_context():
-        initialise_if_empty()
-    served, server = _serve(app, tmp_path_factory)
-    yield served
-    server.shutdown()
-    store.engine(app).dispose()
+@pytest.fixture(scope="module")
+def site_config() -> dict:
+    """A map whose tiles are GCJ-02 (as Amap's are)."""
+    return {"map_tiles": TILES, "map_coordsys": "gcj02", "map_attribution": "© Example tiles"}
 
 
 def located(site, facility_id: str) -> tuple[float, float]:
