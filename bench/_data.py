@@ -23,6 +23,10 @@ from servicemap.vocabulary import KINDS, SERVICES
 # The box the data and the query origins are drawn from (Chongqing, WGS-84 degrees).
 LAT = (28.1, 32.2)
 LON = (105.2, 110.2)
+# The central districts (渝中, 江北, 南岸, 沙坪坝, 九龙坡 and their edges), where issue 11 asks
+# for the HTTP figures' origins: about 0.4% of the box, so 4,000 of 1M facilities.
+CENTRAL_LAT = (29.45, 29.75)
+CENTRAL_LON = (106.35, 106.65)
 MOBILE_SHARE = 0.01  # mobile bathing services, with a service area of 3-8 km
 PROTECTED = {"servicemap_test", "servicemap_dev"}
 
@@ -90,10 +94,10 @@ def generate(n: int, seed: int, hours: bool = False) -> list[dict]:
     return records
 
 
-def origins(count: int, seed: int) -> list[tuple[float, float]]:
-    """Query points, uniform over the same box (a seed of their own)."""
+def origins(count: int, seed: int, lat: tuple = LAT, lon: tuple = LON) -> list[tuple]:
+    """Query points, uniform over the same box or the one given (a seed of their own)."""
     rng = np.random.default_rng(seed + 1)
-    return list(zip(rng.uniform(*LAT, count).tolist(), rng.uniform(*LON, count).tolist(),
+    return list(zip(rng.uniform(*lat, count).tolist(), rng.uniform(*lon, count).tolist(),
                     strict=True))
 
 
