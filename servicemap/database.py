@@ -55,11 +55,15 @@ class Database:
 
     @property
     def reader(self) -> Connection:
-        """A plain connection for this app context's reads that need no ORM (the /nearest hot
-        path): a tenth of the session's cost to take and give back. Separate from the session,
-        so a writer must not read its own changes through it."""
+        """A plain connection in autocommit for this app context's reads that need no ORM and
+        no snapshot across statements (the /nearest hot path): a tenth of the session's cost to
+        take and give back. Separate from the session: a writer cannot read its own changes
+        through it."""
         if "db_reader" not in g:
-            g.db_reader = store.engine().connect()
+            # Each statement its own transaction: no BEGIN and ROLLBACK round trips to
+            # PostgreSQL around a search (a tenth of its answer's time).
+            g.db_reader = store.engine().connect().execution_options(
+                isolation_level="AUTOCOMMIT")
         return g.db_reader
 
     def begin_serialised_write(self, lock_id: int) -> None:
