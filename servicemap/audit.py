@@ -35,10 +35,9 @@ def current_actor() -> str:
 
 
 # The stored facility, column by column, less what the search derives: seq (the spatial
-# index's key), the open_slots masks (opening_hours as bits) and the stored rendering.
+# index's key) and the open_slots masks (opening_hours as bits).
 SNAPSHOT_COLUMNS = tuple(c.name for c in Facility.__table__.columns
-                         if c.name not in ("seq", "rendering")
-                         and c.name not in weekly_slots.COLUMNS)
+                         if c.name != "seq" and c.name not in weekly_slots.COLUMNS)
 # What every write moves, so no part of whether it changed anything.
 BOOKKEEPING = ("updated_at", "version")
 

@@ -114,9 +114,6 @@ class Facility(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic concurrency: every UPDATE checks and bumps it, and the ETag is made from it.
     version: Mapped[int] = mapped_column(default=1)
-    # The facility as /nearest shows it, rendered with each write (registry.rendered_text);
-    # read by the search's answers only, so the ORM leaves it unloaded.
-    rendering: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     service_rows: Mapped[list[FacilityService]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", passive_deletes=True
@@ -198,6 +195,20 @@ class FacilityService(Base):
     service: Mapped[str] = mapped_column(String(32), primary_key=True)
 
     __table_args__ = {"sqlite_with_rowid": False}
+
+
+class FacilityRendering(Base):
+    """A facility's answer to nearest searches, rendered when it was written (registry.py's
+    rendered_text; renderings.py reads it): a table of its own, so that the search's reads of
+    facility rows stay small. Current while its version is the facility's."""
+
+    __tablename__ = "facility_rendering"
+
+    facility_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("facility.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int]
+    rendering: Mapped[str] = mapped_column(Text)
 
 
 class ApiKey(Base):

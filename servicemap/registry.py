@@ -23,7 +23,7 @@ from .geo.gazetteer import BoundariesUnavailable, district_readings, districts_a
 from .holidays import current_calendar
 from .hours import SHANGHAI, default_holiday_rule, opening_state
 from .locating import locate
-from .models import Facility, FacilityService, GeocodePending, utcnow
+from .models import Facility, FacilityRendering, FacilityService, GeocodePending, utcnow
 from .paging import Page, keyed_page
 from .vocabulary import ordered_services
 from .weekly_slots import week_masks
@@ -54,7 +54,7 @@ def present(facility: Facility, coordsys: str = "wgs84") -> dict:
 
 
 # The parts of a facility's answer that no request changes, rendered when it is written and
-# kept in its row (`rendering`, migration 0012) for renderings.py to splice: JSON text each,
+# kept beside it (facility_rendering, migration 0012) for renderings.py to splice: JSON text each,
 # joined by RENDERING_SEPARATOR (json.dumps writes that character as \u001f, so never inside a
 # part), behind the key of what made them: a change of present()'s fields or of the
 # gazetteer's names makes every stored rendering stale, and the reader then renders the row.
@@ -99,12 +99,12 @@ def _dumps(value) -> str:
 @event.listens_for(Facility, "before_insert")
 @event.listens_for(Facility, "before_update")
 def _render_on_write(_mapper, _connection, facility: Facility) -> None:
-    # Every write of a facility row goes through here or bulk_insert: the row's rendering
-    # is made in the same statement as its new version. What the columns' defaults would
-    # fill in only later is filled in first, to the same values.
+    # Every write of a facility row goes through here or bulk_insert. What the columns'
+    # defaults would fill in only later is filled in first, to the same values, so that the
+    # rendering says what the row will hold.
     state = inspect(facility)
     if state.persistent and not state.session.is_modified(facility):
-        return  # flushed without a net change: no UPDATE, and so no new rendering
+        return  # flushed without a net change: no UPDATE, so nothing new to render
     facility.id = facility.id or uuid.uuid4()
     facility.updated_at = utcnow() if state.persistent else facility.updated_at or utcnow()
     for name, default in (("opening_hours", []), ("closures", []), ("status", "active"),
@@ -113,7 +113,20 @@ def _render_on_write(_mapper, _connection, facility: Facility) -> None:
             setattr(facility, name, default)
     if facility.holiday_rule is None:
         facility.holiday_rule = default_holiday_rule(facility.kind, facility.opening_hours)
-    facility.rendering = rendered_text(facility)
+    facility.__dict__[_PENDING] = rendered_text(facility)
+
+
+@event.listens_for(Facility, "after_insert")
+@event.listens_for(Facility, "after_update")
+def _store_rendering(_mapper, connection, facility: Facility) -> None:
+    # In the write's own transaction, with the version the statement has just set.
+    rendering = facility.__dict__.pop(_PENDING, None)
+    if rendering is not None:
+        store.upsert(connection, FacilityRendering.__table__, "facility_id",
+                     facility_id=facility.id, version=facility.version, rendering=rendering)
+
+
+_PENDING = "_servicemap_rendering"  # the rendering made before the flush's statement
 
 
 def present_answer(facility: Facility, coordsys: str = "wgs84",
@@ -442,7 +455,7 @@ def bulk_insert(connection, records, batch_size: int = 20_000) -> int:
 
 def _bulk_rows(write, records, batch_size: int) -> int:
     now, count = utcnow(), 0
-    facilities, services = [], []
+    facilities, services, renderings = [], [], []
     for record in records:
         record = {**BULK_DEFAULTS, "created_at": now, "updated_at": now, **record}
         record.update(week_masks(record["opening_hours"]))  # derived: never taken as given
@@ -452,31 +465,35 @@ def _bulk_rows(write, records, batch_size: int) -> int:
             record["holiday_rule"] = default_holiday_rule(record.get("kind"),
                                                           record["opening_hours"])
         offered = record.pop("services", ())
-        record["rendering"] = rendered_text(SimpleNamespace(
-            **record, services=ordered_services(offered)))
+        renderings.append((record["id"], record["version"], rendered_text(SimpleNamespace(
+            **record, services=ordered_services(offered)))))
         services.extend((record["id"], service) for service in offered)
         facilities.append(record)
         if len(facilities) >= batch_size:
-            count += _flush(write, facilities, services)
-    return count + _flush(write, facilities, services)
+            count += _flush(write, facilities, services, renderings)
+    return count + _flush(write, facilities, services, renderings)
 
 
 BULK_DEFAULTS = {name: None for name in (
     "external_id", "name_en", "ownership", "address", "district_code", "street", "lat", "lon",
     "location_precision", "location_source", "phone", "capacity", "vacancies", "age_months_min",
-    "age_months_max", "fees", "service_radius_m", "holiday_rule", "rendering")} | {
+    "age_months_max", "fees", "service_radius_m", "holiday_rule")} | {
     "inclusive": False, "status": "active", "opening_hours": [], "closures": [], "version": 1}
 FACILITY_COLUMNS = [c for c in Facility.__table__.columns if c.name != "seq"]
 SERVICE_COLUMNS = list(FacilityService.__table__.columns)
+RENDERING_COLUMNS = list(FacilityRendering.__table__.columns)
 
 
-def _flush(write, facilities: list[dict], services: list[tuple]) -> int:
+def _flush(write, facilities: list[dict], services: list[tuple],
+           renderings: list[tuple]) -> int:
     count = len(facilities)
     if facilities:
         write(Facility.__table__.name, FACILITY_COLUMNS,
               [tuple(f[c.name] for c in FACILITY_COLUMNS) for f in facilities])
     if services:
         write(FacilityService.__table__.name, SERVICE_COLUMNS, services)
-    facilities.clear()
-    services.clear()
+    if renderings:
+        write(FacilityRendering.__table__.name, RENDERING_COLUMNS, renderings)
+    for written in (facilities, services, renderings):
+        written.clear()
     return count

@@ -8,16 +8,17 @@ from datetime import datetime
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select
 
 from servicemap import hours
+from servicemap import renderings as renderings_module
 from servicemap.api import Blueprint
 from servicemap.api.nearest import _delivering
 from servicemap.extensions import db
 from servicemap.geo.coordsys import from_wgs84, to_wgs84
 from servicemap.geo.spatial import NearestQuery
 from servicemap.holidays import current_calendar
-from servicemap.models import Facility
+from servicemap.models import Facility, FacilityRendering
 from servicemap.registry import present_hits, rendered_text
 from servicemap.renderings import EXTENSION, _timetable, from_text
 from servicemap.schemas import NearestQuerySchema
@@ -147,11 +148,14 @@ def test_the_oldest_renderings_leave_first_past_the_cache_size(app, client, admi
 
 
 def stored(app) -> dict:
-    """Each facility's stored rendering, and the rendering of its row as it now stands."""
+    """Each facility's stored rendering of its current version (None if there is none), and
+    the rendering of its row as it now stands."""
     with app.app_context():
+        kept = {row.facility_id: row for row in db.session.scalars(select(FacilityRendering))}
         facilities = db.session.scalars(select(Facility)).all()
-        return {facility.id: (facility.rendering, rendered_text(facility))
-                for facility in facilities}
+        return {facility.id: (kept[facility.id].rendering if facility.id in kept
+                              and kept[facility.id].version == facility.version else None,
+                              rendered_text(facility)) for facility in facilities}
 
 
 def test_every_write_stores_the_rendering_of_what_it_now_holds(app, client, admin):
@@ -185,12 +189,13 @@ def test_a_missing_or_foreign_rendering_is_rendered_from_the_row(app, client, ad
     app.config["SERVICEMAP"].rendering_cache_size = 0
     clock("2026-10-08T12:00")
     ids = varied(client, admin)
-    with app.app_context():  # as rows written before migration 0012, or by other code
-        table = Facility.__table__
-        db.session.execute(update(table).where(table.c.id == uuid.UUID(ids[0]))
-                           .values(rendering=None))
-        db.session.execute(text("UPDATE facility SET rendering = 'other code' || rendering "
-                                "WHERE name = :name"), {"name": VARIETY[2]["name"]})
+    with app.app_context():  # as facilities written before migration 0012, or by other code
+        table = FacilityRendering.__table__
+        db.session.execute(table.delete().where(table.c.facility_id == uuid.UUID(ids[0])))
+        db.session.execute(table.update().where(table.c.facility_id == uuid.UUID(ids[2]))
+                           .values(rendering="other code" + table.c.rendering))
+        db.session.execute(table.update().where(table.c.facility_id == uuid.UUID(ids[3]))
+                           .values(version=table.c.version + 1))  # not the row's version
         db.session.commit()
     for query_string in ("", "coordsys=gcj02", "open_now=true"):
         assert answer(client, query_string) == reference(app, query_string)
@@ -215,3 +220,25 @@ def test_a_rendering_reads_back_what_it_was_made_of():
 
 def uuid_of(number: int) -> uuid.UUID:
     return uuid.UUID(int=number)
+
+
+def test_a_deleted_facility_takes_its_rendering_along(app, client, admin):
+    facility_id = create(client, admin)["id"]
+    assert client.delete(f"/api/v1/facilities/{facility_id}", headers=admin).status_code == 204
+    with app.app_context():
+        assert db.session.scalars(select(FacilityRendering)).all() == []
+
+
+def test_answers_read_stored_renderings_without_rendering_rows(app, client, admin, clock,
+                                                                monkeypatch):
+    app.config["SERVICEMAP"].rendering_cache_size = 0
+    clock("2026-10-08T12:00")
+    varied(client, admin)
+    expected = {query_string: reference(app, query_string) for query_string in QUERIES}
+
+    def refuse(*_args):
+        raise AssertionError("a row was rendered although its rendering was stored")
+
+    monkeypatch.setattr(renderings_module, "render", refuse)
+    for query_string, body in expected.items():
+        assert answer(client, query_string) == body, query_string

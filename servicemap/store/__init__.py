@@ -9,6 +9,8 @@ app opens sessions (database.py), builds portable SQLAlchemy statements and call
   holding a lock that serialises writers that first read much (PostgreSQL: an advisory lock);
 - bulk_writer: many rows at once, for a bulk load (registry.bulk_insert);
 - insert_or_ignore: an insert that is a no-op when the row's key is already stored;
+- upsert: an insert that updates the row stored with the same key instead;
+- stored_renderings: the facilities' stored renderings, for the nearest answers;
 - nearest: the nearest-facility search (geo/spatial.py's function for the backend);
 - communities_near: the communities within a radius (geo/community_index.py's, likewise);
 - facilities_within: every facility passing a search's filters within a circle (coverage);
@@ -140,6 +142,13 @@ def converted(connection, columns, rows):
         yield row
 
 
+def upsert(connection, table, key: str, **values) -> None:
+    """Insert a row, or update the one stored with the same `key` column to these values."""
+    statement = _of(connection).insert(table).values(**values)
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=[key], set_={name: statement.excluded[name] for name in values}))
+
+
 def insert_or_ignore(session, table, **values) -> None:
     """Insert a row unless one with the same key is stored: a no-op, never an error, when
     two writers insert the same key at once."""
@@ -162,7 +171,8 @@ def nearest(connection, query):
 
 
 def stored_renderings(connection, ids: list) -> list[tuple]:
-    """(id, version, seq, rendering) of the facilities with these UUIDs (renderings.py)."""
+    """(id, version, seq, rendering) of the facilities with these UUIDs, the rendering None
+    unless one of their current version is stored (renderings.py)."""
     return _on_cursor(connection, _of(connection).stored_renderings, ids)
 
 

@@ -33,8 +33,9 @@ def hold_lock(connection, lock_id: int) -> None:
 
 def stored_renderings(cursor, ids: list) -> list[tuple]:
     """(id, version, seq, rendering) of the facilities with these UUIDs."""
-    cursor.execute("SELECT id, version, seq, rendering FROM facility WHERE id = ANY(%s)",
-                   (ids,), prepare=True)
+    cursor.execute("SELECT f.id, f.version, f.seq, r.rendering FROM facility f "
+                   "LEFT JOIN facility_rendering r ON r.facility_id = f.id "
+                   "AND r.version = f.version WHERE f.id = ANY(%s)", (ids,), prepare=True)
     return cursor.fetchall()
 
 

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, column, create_engine, event, func, literal_column, select, table
-from sqlalchemy.dialects.sqlite import insert  # noqa: F401  (store.insert_or_ignore)
+from sqlalchemy.dialects.sqlite import insert  # noqa: F401  (store.insert_or_ignore, upsert)
 
 from ..geo.rtree import class_rtree_select, rtree_select
 
@@ -66,8 +66,10 @@ def hold_lock(_connection, _lock_id: int) -> None:
 def stored_renderings(cursor, ids: list) -> list[tuple]:
     """(id, version, seq, rendering) of the facilities with these UUIDs."""
     by_hex = {facility_id.hex: facility_id for facility_id in ids}
-    cursor.execute(f"SELECT id, version, seq, rendering FROM facility WHERE id IN "
-                   f"({', '.join('?' * len(by_hex))})", list(by_hex))
+    cursor.execute("SELECT f.id, f.version, f.seq, r.rendering FROM facility f "
+                   "LEFT JOIN facility_rendering r ON r.facility_id = f.id "
+                   f"AND r.version = f.version WHERE f.id IN ({', '.join('?' * len(by_hex))})",
+                   list(by_hex))
     return [(by_hex[row[0]], *row[1:]) for row in cursor.fetchall()]
 
 

@@ -1,11 +1,15 @@
-"""Each facility's answer to a nearest search, rendered when it is written and kept in its row.
+"""Each facility's answer to a nearest search, rendered when it is written and kept beside it.
 
-- A TEXT column `rendering` (registry.rendered_text): the parts of the facility's JSON in a
-  /nearest answer that no request changes. Every write renders it in the same statement as the
-  version it bumps (an ORM hook, and the bulk path); renderings.py reads it instead of reading
-  the whole row and its services and rendering them on every answer that meets it.
-- Rows written before are rendered here. A row left without one (or with one made by other
-  code or another gazetteer) is still answered: renderings.py then renders it from the row.
+- A table facility_rendering (facility_id, version, rendering): the parts of the facility's
+  JSON in a /nearest answer that no request changes (registry.rendered_text), of the version
+  they were made from. Every write renders it in its own transaction (an ORM hook, and the bulk
+  path); a facility's deletion takes it along. renderings.py reads it instead of reading the
+  whole row and its services and rendering them on every answer that meets them. A table of
+  its own rather than a column: the rendering triples a facility row's size, and the search
+  reads facility rows.
+- Facilities written before are rendered here. One left without a current rendering (or with
+  one made by other code or another gazetteer) is still answered: renderings.py then renders
+  it from its row.
 
 Revision ID: 0012
 Revises: 0011
@@ -18,7 +22,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from alembic import op
 
-from servicemap.models import Facility
+from servicemap.models import Facility, FacilityRendering
 from servicemap.registry import rendered_text
 from servicemap.vocabulary import ordered_services
 
@@ -31,12 +35,17 @@ BATCH = 5_000
 
 
 def upgrade() -> None:
-    op.add_column("facility", sa.Column("rendering", sa.Text(), nullable=True))
+    op.create_table(
+        "facility_rendering",
+        sa.Column("facility_id", sa.Uuid(), sa.ForeignKey("facility.id", ondelete="CASCADE"),
+                  primary_key=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("rendering", sa.Text(), nullable=False),
+    )
     connection, table = op.get_bind(), Facility.__table__
-    columns = [column for column in table.columns if column.name != "rendering"]
     last = -1
     while True:
-        rows = connection.execute(sa.select(*columns).where(table.c.seq > last)
+        rows = connection.execute(sa.select(table).where(table.c.seq > last)
                                   .order_by(table.c.seq).limit(BATCH)).mappings().all()
         if not rows:
             return
@@ -47,10 +56,12 @@ def upgrade() -> None:
                 "(SELECT id FROM facility WHERE seq BETWEEN :first AND :last)"),
                 {"first": rows[0]["seq"], "last": last}):
             services.setdefault(str(facility_id).replace("-", ""), []).append(service)
-        connection.execute(sa.text("UPDATE facility SET rendering = :rendering WHERE seq = :seq"),
-                           [{"seq": row["seq"], "rendering": rendered_text(SimpleNamespace(
-                               **{**row, **_lists(row)}, services=ordered_services(
-                                   services.get(row["id"].hex, []))))} for row in rows])
+        connection.execute(sa.insert(FacilityRendering.__table__), [
+            {"facility_id": row["id"], "version": row["version"],
+             "rendering": rendered_text(SimpleNamespace(**{**row, **_lists(row)},
+                                                        services=ordered_services(
+                                                            services.get(row["id"].hex, []))))}
+            for row in rows])
 
 
 def _lists(row) -> dict:
@@ -60,4 +71,4 @@ def _lists(row) -> dict:
 
 
 def downgrade() -> None:
-    op.drop_column("facility", "rendering")
+    op.drop_table("facility_rendering")
