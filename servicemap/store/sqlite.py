@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy import Engine, column, create_engine, event, func, literal_column, select, table
 from sqlalchemy.dialects.sqlite import insert  # noqa: F401  (store.insert_or_ignore, upsert)
+from sqlalchemy.exc import DBAPIError
 
 from ..geo.rtree import class_rtree_select, rtree_select
 
@@ -20,12 +21,16 @@ BACKUP_INSTEAD = None  # backup() copies the file online
 # are read through the map (1 GiB of the file), shared by every worker and the OS's own cache;
 # the page cache (16 MiB) is each connection's private memory, so it is kept small: at 64 MiB
 # a worker's private memory at 1M facilities passed 150 MB.
+CACHE_KIB = 16 * 1024
+# A bulk load's own: its unique indexes (facility.id, the renderings' keys) take random UUIDs,
+# and at 1M rows a 16 MiB cache made each insert a page miss.
+BULK_CACHE_KIB = 256 * 1024
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
-    "PRAGMA cache_size=-16384",
+    f"PRAGMA cache_size=-{CACHE_KIB}",
     "PRAGMA mmap_size=1073741824",
 )
 
@@ -102,6 +107,7 @@ def bulk_load(connection):
 
     The insert triggers are dropped and re-created as they were; SQLite's DDL is transactional
     and the transaction holds the only write lock, so no other writer can slip past the index.
+    The connection's page cache is large while the load runs (BULK_CACHE_KIB).
     """
     triggers = dict(connection.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
@@ -111,7 +117,12 @@ def bulk_load(connection):
     first = connection.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM facility").scalar_one()
     for name in triggers:
         connection.exec_driver_sql(f"DROP TRIGGER {name}")
-    yield
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with suppress(DBAPIError):  # a failed load's own error is the one to raise
+            connection.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
     connection.exec_driver_sql(
         f"INSERT INTO facility_rtree {rtree_select('f', 'FROM facility f')} AND f.seq > ?",
         (first,))
