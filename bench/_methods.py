@@ -76,6 +76,27 @@ def make_raw_knn(url: str):
     return search, db
 
 
+# The same KNN, and beside it in one statement the mobile services whose service area holds
+# the point, as the store asks (its UNION ALL branch over ix_facility_coverage).
+KNN_AREAS_SQL = ("(SELECT id FROM facility WHERE status = 'active' AND ST_DWithin(geog, "
+                 "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, 5000, false) "
+                 "ORDER BY geog <-> ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography "
+                 "LIMIT 10) UNION ALL (SELECT id FROM facility WHERE status = 'active' AND "
+                 "coverage && ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))")
+
+
+def make_raw_knn_areas(url: str):
+    """psycopg directly, prepared: the KNN and the service areas, no geodesic re-ranking."""
+    db = psycopg.connect(url, autocommit=True)
+    cursor = db.cursor()
+
+    def search(lat: float, lon: float) -> list:
+        cursor.execute(KNN_AREAS_SQL, {"lat": lat, "lon": lon}, prepare=True)
+        return [row[0] for row in cursor.fetchall()]
+
+    return search, db
+
+
 def unit_vectors(lat, lon) -> np.ndarray:
     phi, lam = np.radians(lat), np.radians(lon)
     return np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)))
