@@ -120,9 +120,15 @@ def bulk_load(connection):
     connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
     try:
         yield
+        _index_new_rows(connection, triggers, first)
     finally:
         with suppress(DBAPIError):  # a failed load's own error is the one to raise
             connection.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
+
+
+def _index_new_rows(connection, triggers: dict, first: int) -> None:
+    """The R*Trees' and text tables' rows for the facilities after seq `first`, each in one
+    statement, and the insert triggers back as they were."""
     connection.exec_driver_sql(
         f"INSERT INTO facility_rtree {rtree_select('f', 'FROM facility f')} AND f.seq > ?",
         (first,))
