@@ -41,9 +41,10 @@ STATUSES: dict[str, tuple[str, str]] = {
 }
 
 # The one place that says which facilities are searched (and so indexed): geo/rtree.py and
-# geo/spatial.py build their SQL with searchable_sql. Migrations
-# 0002 and 0005 wrote the same condition into their partial indexes as literal SQL, as it
-# stood then; PostgreSQL uses those indexes only while searchable_sql matches them.
+# geo/spatial.py build their SQL with searchable_sql. Migrations 0002 and 0005 wrote the same
+# condition into their partial indexes as literal SQL, as it stood then, and 0013 into
+# PostgreSQL's unfiltered search function (tests/test_nearest.py compares it with the
+# statement); PostgreSQL uses those indexes only while searchable_sql matches them.
 SEARCHABLE_STATUS = "active"
 
 

@@ -158,3 +158,25 @@ def test_geojson_is_returned_when_asked_for(client, admin):
 ])
 def test_bad_parameters_are_422_naming_the_parameter(client, query, field):
     assert_problem(client.get(f"{NEAREST}?{query}"), 422, field)
+
+
+def test_postgresql_plain_search_function_returns_the_plain_statements_rows(app, client,
+                                                                             admin):
+    # Migration 0013 holds a copy of the unfiltered statement: the two must not drift apart.
+    from servicemap.extensions import db
+    from servicemap.geo.spatial import PLAIN_FUNCTION, NearestQuery, _postgis_statement
+
+    if app.config["SERVICEMAP"].database_url.startswith("sqlite"):
+        pytest.skip("a PostgreSQL function")
+    for index in range(6):
+        place(client, admin, f"食堂{index}", 300 * index + 50)
+    place(client, admin, "助浴车", 8000, kind="bathing_service", service_radius_m=10_000)
+    create(client, admin, name="暂停", status="temporarily_closed", location=north_of(20))
+    statement, _params, _prepare = _postgis_statement(NearestQuery(0.0, 0.0))
+    with app.app_context():
+        cursor = db.session.connection().connection.dbapi_connection.cursor()
+        for reach, fetch, found in ((200.0, 2, 2), (1000.0, 12, 5), (9000.0, 50, 8)):
+            params = {"lat": ORIGIN[0], "lon": ORIGIN[1], "reach": reach, "fetch": fetch}
+            rows = cursor.execute(PLAIN_FUNCTION, params).fetchall()
+            assert rows == cursor.execute(statement, params).fetchall()
+            assert len(rows) == found  # the mobile service twice at 9 km: both branches

@@ -242,10 +242,15 @@ def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
         reach = min(query.radius_m, reach * max(1.5, 1.1 * math.sqrt(query.limit / found)))
 
 
-@functools.cache
 def _postgis_plain() -> tuple[str, dict, bool | None]:
-    """The unfiltered search's statement, built once (the point is a parameter)."""
-    return _postgis_statement(NearestQuery(0.0, 0.0))
+    """The unfiltered search: _postgis_statement's for no filters, as a function that plans it
+    once per connection (migration 0013: PostgreSQL re-planned the prepared statement on every
+    run)."""
+    return PLAIN_FUNCTION, {}, True
+
+
+PLAIN_FUNCTION = ("SELECT * FROM facility_nearest_candidates(%(lon)s, %(lat)s, %(reach)s, "
+                  "%(fetch)s::integer)")
 
 
 def _postgis_statement(query: NearestQuery) -> tuple[str, dict, bool | None]:
