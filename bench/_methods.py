@@ -60,38 +60,23 @@ def make_raw_rtree(path: str):
 
 
 KNN_SQL = ("SELECT id FROM facility WHERE status = 'active' AND ST_DWithin(geog, "
-           "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, 5000, false) ORDER BY geog <-> "
-           "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography LIMIT 10")
-
-
-def make_raw_knn(url: str):
-    """psycopg directly, a server-side prepared statement, as the brief gives it."""
-    db = psycopg.connect(url, autocommit=True)
-    cursor = db.cursor()
-
-    def search(lat: float, lon: float) -> list:
-        cursor.execute(KNN_SQL, (lon, lat, lon, lat), prepare=True)
-        return [row[0] for row in cursor.fetchall()]
-
-    return search, db
-
-
+           "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, 5000, false) "
+           "ORDER BY geog <-> ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography "
+           "LIMIT 10")
 # The same KNN, and beside it in one statement the mobile services whose service area holds
 # the point, as the store asks (its UNION ALL branch over ix_facility_coverage).
-KNN_AREAS_SQL = ("(SELECT id FROM facility WHERE status = 'active' AND ST_DWithin(geog, "
-                 "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, 5000, false) "
-                 "ORDER BY geog <-> ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography "
-                 "LIMIT 10) UNION ALL (SELECT id FROM facility WHERE status = 'active' AND "
-                 "coverage && ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))")
+KNN_AREAS_SQL = (f"({KNN_SQL}) UNION ALL (SELECT id FROM facility WHERE status = 'active' "
+                 "AND coverage && ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))")
 
 
-def make_raw_knn_areas(url: str):
-    """psycopg directly, prepared: the KNN and the service areas, no geodesic re-ranking."""
+def make_raw_knn(url: str, sql: str = KNN_SQL):
+    """psycopg directly, a server-side prepared statement, as the brief gives it (or `sql`,
+    on the same parameters: KNN_AREAS_SQL)."""
     db = psycopg.connect(url, autocommit=True)
     cursor = db.cursor()
 
     def search(lat: float, lon: float) -> list:
-        cursor.execute(KNN_AREAS_SQL, {"lat": lat, "lon": lon}, prepare=True)
+        cursor.execute(sql, {"lat": lat, "lon": lon}, prepare=True)
         return [row[0] for row in cursor.fetchall()]
 
     return search, db

@@ -128,7 +128,8 @@ def main() -> None:
         pg_engine = make_engine(args.pg_url)
         pg_connection = pg_engine.connect()
         raw_knn, raw_pg = _methods.make_raw_knn(_data.libpq_url(args.pg_url))
-        raw_areas, raw_pg_areas = _methods.make_raw_knn_areas(_data.libpq_url(args.pg_url))
+        raw_areas, raw_pg_areas = _methods.make_raw_knn(_data.libpq_url(args.pg_url),
+                                                        _methods.KNN_AREAS_SQL)
         methods |= {"store: PostGIS": store_search(pg_connection),
                     "raw PostGIS KNN (psycopg)": raw_knn,
                     "raw KNN + service areas": raw_areas}

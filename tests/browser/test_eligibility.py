@@ -111,6 +111,7 @@ def test_elder_mode_has_large_type_and_big_targets(page):
     page.get_by_label("出生日期", exact=True).fill(ELDER)
     page.get_by_role("button", name="看看我能享受什么").click()
     page.wait_for_selector("[data-program-id]")
+    page.wait_for_load_state()  # the answer's stylesheet too, not only its HTML
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 20
     for button in page.get_by_role("button").all():
         if button.is_visible():

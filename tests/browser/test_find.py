@@ -45,6 +45,7 @@ def test_elder_mode_sets_large_type_and_big_targets_and_is_remembered(page, site
     page.goto(RESULTS_URL)
     page.get_by_role("button", name=re.compile("长辈模式")).click()
     page.wait_for_selector("html.elder")
+    page.wait_for_load_state()  # the new page's stylesheet too, not only its HTML
     font = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     assert font >= 20
     for button in page.get_by_role("button").all():
