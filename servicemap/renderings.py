@@ -2,10 +2,11 @@
 
 Building present_answer()'s dict for every facility of every answer, and serialising it, was
 most of an answer's cost. Now a facility is rendered when it is written: each write stores the
-parts of its answer that no request changes in its row (registry.rendered_text, migration
-0012), in the statement that bumps its version. An answer reads the stored renderings of its
-facilities in one query (or, for a row whose rendering is missing or was made by other code,
-reads the row and renders it), and each worker keeps the renderings it has read, bounded, the
+parts of its answer that no request changes beside it (registry.rendered_text, table
+facility_rendering, migration 0012), in the write's transaction, with the version it bumps. An
+answer reads the stored renderings of its facilities' current versions in one query (or, for a
+facility whose rendering is missing, older or made by other code, reads the row and renders
+it), and each worker keeps the renderings it has read, bounded, the
 oldest out first, so that an answer whose facilities are all kept costs no query beyond the
 search. Each answer then splices in only what depends on the request: the location in the
 coordsys asked for, `open_now`, `next_change` and `holiday_data` at the moment
