@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import datetime
 
 import pytest
 from geopy.distance import geodesic
 from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, make_url, text
 
-from servicemap import create_app, store
+from servicemap import create_app, hours, store
 from servicemap.config import Config
 from servicemap.database import make_engine, upgrade
 from servicemap.models import Base
@@ -111,6 +112,16 @@ def make_key(app):
 @pytest.fixture
 def admin(make_key):
     return make_key("admin")
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """clock("2026-10-01T10:00"): the moment answers take as now, in Shanghai."""
+    def set_now(text: str) -> None:
+        moment = hours.local_time(datetime.fromisoformat(text))
+        monkeypatch.setattr(hours, "shanghai_now", lambda: moment)
+
+    return set_now
 
 
 # Helpers the test modules share (import them from here: `from .conftest import create`).

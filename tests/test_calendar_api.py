@@ -3,27 +3,13 @@ next_change in every facility answer, and /nearest's open_at and open_now on the
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
-
-from servicemap import hours
 
 from .conftest import NEAREST, ORIGIN, assert_problem, create, meal_point, north_of, post
 
 WEEKDAYS = [{"days": [1, 2, 3, 4, 5], "opens": "08:00", "closes": "17:30"}]
 ALWAYS = [{"days": [1, 2, 3, 4, 5, 6, 7], "opens": "00:00", "closes": "24:00"}]
 SPRING = {"from": "2026-02-15", "to": "2026-02-23", "reason": "春节休息"}
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """clock("2026-10-01T10:00"): the moment answers take as now, in Shanghai."""
-    def set_now(text: str) -> None:
-        moment = hours.local_time(datetime.fromisoformat(text))
-        monkeypatch.setattr(hours, "shanghai_now", lambda: moment)
-
-    return set_now
 
 
 def facility(client, admin, name: str, metres: float = 100, **fields) -> dict:

@@ -7,7 +7,6 @@ import uuid
 from datetime import datetime
 from types import SimpleNamespace
 
-import pytest
 from sqlalchemy import select
 
 from servicemap import hours
@@ -51,15 +50,6 @@ QUERIES = ["", "coordsys=gcj02", "coordsys=bd09", "radius_m=50000&limit=3", "ope
            "open_at=2026-10-08T12:00", "kind=care_home&kind=meal_point", "has_vacancy=true",
            "service=bathing", "inclusive=true&coordsys=gcj02", "program=elder_meal_priority",
            "radius_m=1"]
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    def set_now(text: str) -> None:
-        moment = hours.local_time(datetime.fromisoformat(text))
-        monkeypatch.setattr(hours, "shanghai_now", lambda: moment)
-
-    return set_now
 
 
 def varied(client, admin) -> list[str]:

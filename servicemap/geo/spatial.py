@@ -253,16 +253,22 @@ PLAIN_FUNCTION = ("SELECT * FROM facility_nearest_candidates(%(lon)s, %(lat)s, %
                   "%(fetch)s::integer)")
 
 
+def kind_branches(kinds: tuple[str, ...], params: dict) -> list[str]:
+    """The condition of each branch of a PostGIS statement asked for these kinds, one branch
+    per kind (an equality the class index answers), or one unconditioned branch for none; each
+    kind goes into `params` as branch_kind<N>."""
+    if not kinds:
+        return [""]
+    params.update((f"branch_kind{index}", kind) for index, kind in enumerate(kinds))
+    return [f" AND f.kind = %(branch_kind{index})s" for index in range(len(kinds))]
+
+
 def _postgis_statement(query: NearestQuery) -> tuple[str, dict, bool | None]:
     """The KNN branches' SQL, their parameters but the point's, and how to prepare it."""
     conditions, params = _filters(query, "%%(%s)s", kinds=False, open_blocks=True)
     point = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
     branches = []
-    for index, kind in enumerate(query.kinds or (None,)):
-        this_kind = ""
-        if kind is not None:
-            params[f"branch_kind{index}"] = kind
-            this_kind = f" AND f.kind = %(branch_kind{index})s"
+    for index, this_kind in enumerate(kind_branches(query.kinds, params)):
         branches.append(
             f"(SELECT {_columns(query)}, f.geog <-> {point}::geography, {index} FROM facility f "
             f"WHERE {SEARCHABLE} AND f.geog && _ST_Expand({point}::geography, %(reach)s)"

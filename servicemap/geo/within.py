@@ -16,6 +16,7 @@ from .spatial import (
     SPHERE_SLACK,
     NearestQuery,
     _filters,
+    kind_branches,
     probe_box,
     sqlite_box_statement,
 )
@@ -46,13 +47,8 @@ def postgis_within(cursor, query: NearestQuery, lat: float, lon: float,
         near = (" AND f.geog && _ST_Expand(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
                 "::geography, %(reach)s)")
         params.update(lat=lat, lon=lon, reach=radius_m * SPHERE_SLACK + 1.0)
-    branches = []
-    for index, kind in enumerate(query.kinds or (None,)):
-        this_kind = ""
-        if kind is not None:
-            params[f"branch_kind{index}"] = kind
-            this_kind = f" AND f.kind = %(branch_kind{index})s"
-        branches.append(f"SELECT {COLUMNS} FROM facility f WHERE {SEARCHABLE} "
-                        f"AND f.geog IS NOT NULL{near}{this_kind}{conditions}")
+    branches = [f"SELECT {COLUMNS} FROM facility f WHERE {SEARCHABLE} "
+                f"AND f.geog IS NOT NULL{near}{this_kind}{conditions}"
+                for this_kind in kind_branches(query.kinds, params)]
     cursor.execute(" UNION ALL ".join(branches), params)
     return cursor.fetchall()
