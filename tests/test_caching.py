@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import gzip
 import re
-from datetime import datetime
 
 import brotli
 import pytest
-
-from servicemap import hours
 
 from .conftest import NEAREST, ORIGIN, create, north_of
 
@@ -75,10 +72,8 @@ def test_a_facility_keeps_its_version_etag_for_if_match(client, admin, registry)
 @pytest.mark.parametrize("path", ["/api/v1/facilities", NEAREST + f"?lat={ORIGIN[0]}&lon="
                                   f"{ORIGIN[1]}", "/api/v1/facilities/{id}"])
 def test_no_cache_keeps_an_answer_past_the_moment_open_now_changes(
-        client, registry, monkeypatch, path):
-    # Thursday 17:29:20: every facility closes at 17:30, in 40 seconds.
-    moment = hours.local_time(datetime.fromisoformat("2026-11-26T17:29:20"))
-    monkeypatch.setattr(hours, "shanghai_now", lambda: moment)
+        client, registry, clock, path):
+    clock("2026-11-26T17:29:20")  # Thursday: every facility closes at 17:30, in 40 seconds
     response = client.get(path.replace("{id}", registry[0]["id"]))
     assert response.json.get("open_now", True) is True
     assert max_age(response) == 40

@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from geopy.distance import geodesic
 
-from servicemap import hours
 from servicemap.geo.coordsys import from_wgs84
-from servicemap.hours import SHANGHAI
 
 from .conftest import create
 
-THURSDAY_NOON = datetime(2026, 11, 26, 12, 0, tzinfo=SHANGHAI)
-NATIONAL_DAY_MONDAY = datetime(2026, 10, 5, 9, 0, tzinfo=SHANGHAI)  # 国庆 2026: Oct 1-7
-
-
-@pytest.fixture
-def at(monkeypatch):
-    """at(moment): the clock every answer reads (hours.shanghai_now) stops at the moment."""
-    def set_clock(moment: datetime) -> None:
-        monkeypatch.setattr(hours, "shanghai_now", lambda: moment)
-    return set_clock
+THURSDAY_NOON = "2026-11-26T12:00"  # Shanghai times, for conftest's clock
+NATIONAL_DAY_MONDAY = "2026-10-05T09:00"  # 国庆 2026: Oct 1-7
 
 
 def page(client, facility_id: str, query: str = "") -> str:
@@ -47,8 +36,8 @@ def rows(html: str) -> list[str]:
     return [text_of(row) for row in re.findall(r"<tr[^>]*>.*?</tr>", body, re.S)][1:]
 
 
-def test_a_facility_page_shows_what_a_resident_needs(client, admin, at):
-    at(THURSDAY_NOON)
+def test_a_facility_page_shows_what_a_resident_needs(client, admin, clock):
+    clock(THURSDAY_NOON)
     facility = create(client, admin, fees="午餐12元/份，80岁以上8元")
     html = page(client, facility["id"])
     text = text_of(html)
@@ -62,8 +51,8 @@ def test_a_facility_page_shows_what_a_resident_needs(client, admin, at):
     assert f'<time datetime="{updated}">' in html and "信息更新于" in text
 
 
-def test_the_weekly_table_marks_today_by_shanghai_date(client, admin, at):
-    at(THURSDAY_NOON)
+def test_the_weekly_table_marks_today_by_shanghai_date(client, admin, clock):
+    clock(THURSDAY_NOON)
     facility = create(client, admin)
     html = page(client, facility["id"])
     week = rows(html)
@@ -75,8 +64,8 @@ def test_the_weekly_table_marks_today_by_shanghai_date(client, admin, at):
     assert "休息" in week[5] and "休息" in week[6]  # the hours are Monday to Friday
 
 
-def test_on_a_holiday_week_the_table_and_next_change_follow_china_s_calendar(client, admin, at):
-    at(NATIONAL_DAY_MONDAY)
+def test_on_a_holiday_week_the_table_and_next_change_follow_china_s_calendar(client, admin, clock):
+    clock(NATIONAL_DAY_MONDAY)
     facility = create(client, admin)  # a meal point: shut on statutory holidays
     html = page(client, facility["id"])
     week = rows(html)
@@ -91,8 +80,8 @@ def test_on_a_holiday_week_the_table_and_next_change_follow_china_s_calendar(cli
     assert "周四 10月8日 10:30 开门" in text_of(html)
 
 
-def test_english_says_today_and_the_next_change_in_english(client, admin, at):
-    at(THURSDAY_NOON)
+def test_english_says_today_and_the_next_change_in_english(client, admin, clock):
+    clock(THURSDAY_NOON)
     facility = create(client, admin)
     text = text_of(page(client, facility["id"], "?lang=en"))
     assert "Today" in text and "Closes today at 13:00" in text and "Open now" in text
@@ -137,8 +126,8 @@ def test_unknown_and_malformed_ids_get_an_html_404(client):
 
 @pytest.mark.parametrize(("status", "words"), [("temporarily_closed", "暂停服务"),
                                                ("inactive", "已停办")])
-def test_a_facility_not_active_says_so_and_is_not_open(client, admin, at, status, words):
-    at(THURSDAY_NOON)
+def test_a_facility_not_active_says_so_and_is_not_open(client, admin, clock, status, words):
+    clock(THURSDAY_NOON)
     facility = create(client, admin)
     changed = client.patch(f"/api/v1/facilities/{facility['id']}", json={"status": status},
                            headers=admin)
