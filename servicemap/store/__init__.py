@@ -198,15 +198,8 @@ def _on_cursor(connection, function, *args):
 def communities_near(connection, lat: float, lon: float, radius_m: float, columns: list[str]):
     """(metres, row of `columns`) for the communities within `radius_m` of a WGS-84 point,
     nearest first, read through the backend's spatial index (geo/community_index.py)."""
-    search = _of(connection).community_search()
-    try:
-        cursor = connection.connection.dbapi_connection.cursor()
-        try:
-            return search(cursor, lat, lon, radius_m, columns)
-        finally:
-            cursor.close()
-    except _UNAVAILABLE as error:
-        raise StoreUnavailable() from error
+    return _on_cursor(connection, _of(connection).community_search(), lat, lon, radius_m,
+                      columns)
 
 
 def backup_unsupported(bind: Engine) -> str | None:
