@@ -15,6 +15,7 @@ import psycopg
 from geopy.distance import geodesic
 from scipy.spatial import cKDTree
 
+from servicemap.geo.spatial import Densities, NearestQuery
 from servicemap.store.sqlite import SQLITE_PRAGMAS
 
 K, RADIUS = 10, 5000.0
@@ -28,10 +29,11 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_M * math.asin(math.sqrt(h))
 
 
-def make_raw_rtree(path: str):
+def make_raw_rtree(path: str, densities: Densities | None = None):
     """sqlite3 directly, same file and pragmas: the store's grown box, haversine instead of
     the geodesic, no SQLAlchemy, no UUID objects. Mobile services (indexed by their area's
-    box) count when the origin is inside their radius, as in the store."""
+    box) count when the origin is inside their radius, as in the store. The box starts at a
+    kilometre, or where `densities` (the store's own learning, geo/spatial.py) aims it."""
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     for pragma in SQLITE_PRAGMAS:
         db.execute(pragma)
@@ -40,7 +42,9 @@ def make_raw_rtree(path: str):
            "AND r.max_lon >= ? AND r.min_lon <= ?")
 
     def search(lat: float, lon: float) -> list:
-        reach, cos_lat = 1000.0, math.cos(math.radians(abs(lat) + 0.1))
+        query = NearestQuery(lat, lon, RADIUS, K) if densities else None
+        reach = densities.first_reach(query) if densities else 1000.0
+        cos_lat = math.cos(math.radians(abs(lat) + 0.1))
         while True:
             dlat = reach / 110_574.0 * 1.0001 + 1e-6
             dlon = reach / (111_319.0 * cos_lat) * 1.0001 + 1e-6
@@ -53,6 +57,8 @@ def make_raw_rtree(path: str):
             hits.sort()
             inside = sum(1 for d, _ in hits if d < reach)
             if inside >= K or reach >= RADIUS:
+                if densities:
+                    densities.learn(query, reach, inside)
                 return [fid for _, fid in hits[:K]]
             reach = min(RADIUS, reach * max(1.5, 1.1 * math.sqrt(K / max(1, inside))))
 

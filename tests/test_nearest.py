@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from geopy.distance import geodesic
 
+from servicemap.geo import spatial
 from servicemap.geo.coordsys import from_wgs84
+from servicemap.geo.spatial import Densities, NearestQuery
 
 from .conftest import NEAREST, ORIGIN, assert_problem, create, north_of
 
@@ -111,6 +115,67 @@ def test_a_mobile_service_is_found_inside_its_service_area(client, admin):
     assert body["items"][0]["distance_m"] == 8000.0
     far = client.get(f"{NEAREST}?lat=30.5&lon={ORIGIN[1]}&kind=bathing_service").json
     assert far["items"] == []
+
+
+def test_where_a_search_starts_never_changes_its_answer(app, client, admin, monkeypatch):
+    # SQLite starts its box where searches near there settled before (geo/spatial.py
+    # Densities): a start far too small, far too large or learnt from other data must still
+    # grow or trim to the same answer.
+    if not app.config["SERVICEMAP"].database_url.startswith("sqlite"):
+        pytest.skip("SQLite's box search (PostGIS's KNN has no box to start)")
+    for metres in (40, 90, 300, 700, 1200, 1900, 2600, 3400, 4400, 4990, 5100, 9000):
+        place(client, admin, f"{metres}米", metres)
+    place(client, admin, "助浴车", 7000, kind="bathing_service", service_radius_m=8000)
+    queries = ("", "limit=3", "limit=12", "radius_m=2000", "kind=bathing_service",
+               "limit=1&radius_m=60")
+    fresh = Densities()
+    monkeypatch.setattr(spatial, "DENSITIES", fresh)
+    expected = {query: names(client, query) for query in queries}
+    assert expected["limit=12"] == [f"{m}米" for m in (40, 90, 300, 700, 1200, 1900, 2600, 3400,
+                                                      4400, 4990)] + ["助浴车"]
+    assert expected["limit=1&radius_m=60"] == ["40米"]
+    learnt = dict(fresh._cells)
+    assert learnt, "a settled search teaches its cell"
+    for density in (0.0, 1e-12, 1e-3, 10.0):  # none near, almost none, crowded, absurd
+        fresh._cells = {key: density for key in learnt}
+        assert {query: names(client, query) for query in queries} == expected, density
+
+
+def test_a_learnt_density_aims_the_first_box_at_a_few_more_than_the_limit():
+    densities, query = Densities(), NearestQuery(29.8257, 106.4370, radius_m=5000.0, limit=10)
+    assert densities.first_reach(query) == Densities.FIRST_REACH_M  # nothing learnt yet
+    densities.learn(query, 1000.0, 10)  # ten facilities within a kilometre
+    expected = 1000.0 * math.sqrt(Densities.EXPECTED)  # 16 expected inside the circle
+    assert densities.first_reach(query) == pytest.approx(expected)
+    densities.learn(query, 1000.0, 40)  # then forty: the two are averaged
+    assert densities.first_reach(query) == pytest.approx(1000.0 * math.sqrt(16 / 25))
+    assert densities.first_reach(NearestQuery(29.8257, 106.4370, kinds=("nursery",))) == 1000.0
+    densities.learn(query, 5000.0, 10**9)  # a crowd never starts below 50 m...
+    assert densities.first_reach(query) == Densities.MIN_REACH_M
+    empty = Densities()
+    empty.learn(query, 5000.0, 0)  # ...and none anywhere near starts at the radius
+    assert empty.first_reach(query) == 5000.0
+
+
+def test_densities_forget_everything_rather_than_grow_without_bound(monkeypatch):
+    monkeypatch.setattr(Densities, "MAX_CELLS", 5)
+    densities = Densities()
+    for step in range(3):  # a fine cell and a coarse one each: six held, one over
+        densities.learn(NearestQuery(29.0 + step, 106.0), 1000.0, 5)
+    assert len(densities._cells) == 6
+    densities.learn(NearestQuery(33.0, 106.0), 1000.0, 5)  # all forgotten, then its own two
+    assert len(densities._cells) == 2
+
+
+def test_a_cell_not_yet_searched_starts_from_the_coarse_cell_around_it():
+    densities = Densities()
+    densities.learn(NearestQuery(29.50, 106.50), 1000.0, 10)
+    aimed = 1000.0 * math.sqrt(Densities.EXPECTED)
+    assert densities.first_reach(NearestQuery(29.56, 106.58)) == pytest.approx(aimed)
+    assert densities.first_reach(NearestQuery(30.5, 106.5)) == Densities.FIRST_REACH_M
+    densities.learn(NearestQuery(29.56, 106.58), 1000.0, 40)  # its own cell, once searched
+    assert densities.first_reach(NearestQuery(29.56, 106.58)) == pytest.approx(
+        1000.0 * math.sqrt(16 / 40))
 
 
 def test_gcj02_query_finds_the_same_facilities_within_half_a_metre(client, admin):

@@ -82,9 +82,9 @@ class Hit:
     stamp: tuple = field(default=(), compare=False)
 
 
-def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[tuple], bool]:
+def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[tuple], bool, int]:
     """Eligible candidates in order, as (distance, id, version, seq) up to the
-    limit, and whether they are settled given the bound."""
+    limit, whether they are settled given the bound, and how many lie before the bound."""
     # Plain tuples, ids as the driver gives them (SQLite: lowercase hex, which sorts as the
     # UUID does; PostgreSQL: UUID): only the answer's ids become UUIDs.
     ranked = []
@@ -102,8 +102,8 @@ def _rank(query: NearestQuery, rows, bound: float) -> tuple[list[tuple], bool]:
         ranked.append((round(distance, 1), facility_id, version, seq))
     ranked.sort()  # (distance, id) is unique: the stamps are never compared
     beyond = round(bound, 1)
-    settled = sum(1 for candidate in ranked if candidate[0] < beyond)
-    return ranked[: query.limit], settled >= query.limit or bound >= query.radius_m
+    inside = sum(1 for candidate in ranked if candidate[0] < beyond)
+    return ranked[: query.limit], inside >= query.limit or bound >= query.radius_m, inside
 
 
 def _hits(ranked: list[tuple]) -> list[Hit]:
@@ -231,15 +231,64 @@ def sqlite_nearest(cursor, query: NearestQuery) -> list[Hit]:
     facility row, however far the box grows."""
     sql, probes = (_sqlite_plain() if _plain(query)
                    else sqlite_box_statement(query, _columns(query)))
-    reach = min(query.radius_m, 1000.0)
+    reach = DENSITIES.first_reach(query)
     while True:
         rows = probe_box(cursor, sql, probes, box_around(query.lat, query.lon, reach))
-        ranked, settled = _rank(query, rows, reach)
+        ranked, settled, inside = _rank(query, rows, reach)
         if settled:
+            DENSITIES.learn(query, reach, inside)
             return _hits(ranked)
         # Facilities per area are roughly even at this scale: aim at `limit` next time.
-        found = max(1, sum(1 for candidate in ranked if candidate[0] <= reach))
+        found = max(1, min(inside, query.limit))
         reach = min(query.radius_m, reach * max(1.5, 1.1 * math.sqrt(query.limit / found)))
+
+
+class Densities:
+    """How many facilities searches found per square metre, learnt per cell and per filter:
+    where the next search near there starts its box (SQLite). A hint only: however wrong, the
+    box still grows until the answer is certain; right, one probe of about EXPECTED times
+    `limit` facilities settles most searches instead of two or three from a fixed kilometre.
+
+    Cells of 0.05 degrees (about 5 km) where searches have been, else the 0.5 degree cell
+    around them, else FIRST_REACH_M. Each worker learns its own; when too many cells are held
+    all are forgotten."""
+
+    CELL_DEGREES = (0.05, 0.5)  # finest first
+    MAX_CELLS = 20_000
+    EXPECTED = 1.6  # Poisson: under 5% of first probes then find fewer than 10 of 16
+    FIRST_REACH_M = 1000.0  # before anything is learnt near there
+    MIN_REACH_M = 50.0
+
+    def __init__(self) -> None:
+        self._cells: dict[tuple, float] = {}
+
+    def _keys(self, query: NearestQuery) -> list[tuple]:
+        filters = (query.kinds, query.services, query.inclusive, query.has_vacancy,
+                   query.open_at is not None)
+        return [(size, round(query.lat / size), round(query.lon / size), filters)
+                for size in self.CELL_DEGREES]
+
+    def first_reach(self, query: NearestQuery) -> float:
+        cells = self._cells
+        density = next((cells[key] for key in self._keys(query) if key in cells), None)
+        if density is None:
+            return min(query.radius_m, self.FIRST_REACH_M)
+        if density <= 0.0:
+            return query.radius_m
+        wanted = math.sqrt(self.EXPECTED * query.limit / (math.pi * density))
+        return min(query.radius_m, max(self.MIN_REACH_M, wanted))
+
+    def learn(self, query: NearestQuery, reach: float, inside: int) -> None:
+        """A settled search: `inside` eligible facilities before `reach` metres."""
+        cells, density = self._cells, inside / (math.pi * reach * reach)
+        if len(cells) >= self.MAX_CELLS:
+            cells.clear()
+        for key in self._keys(query):
+            before = cells.get(key)
+            cells[key] = density if before is None else (before + density) / 2
+
+
+DENSITIES = Densities()
 
 
 def _postgis_plain() -> tuple[str, dict, bool | None]:
@@ -318,7 +367,7 @@ def postgis_nearest(cursor, query: NearestQuery) -> list[Hit]:
         full = [farthest[branch] for branch, count in counts.items() if count >= fetch]
         bound = min(full) / SPHERE_SLACK if full else math.inf
         unique = {row[0]: row[:9] for row in rows}.values()  # a mobile service may be in both
-        ranked, settled = _rank(query, unique, bound)
+        ranked, settled, _inside = _rank(query, unique, bound)
         if settled:
             return _hits(ranked)
         fetch *= 4
