@@ -83,7 +83,7 @@ def app(database_url, tmp_path):
     app = create_app(Config(database_url=database_url, auto_init=False, testing=True,
                             instance_dir=tmp_path))
     yield app
-    store.engine(app).dispose()
+    store.dispose(app)
 
 
 @pytest.fixture

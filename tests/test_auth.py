@@ -138,7 +138,7 @@ def test_a_key_revoked_in_one_app_is_refused_at_once_by_another(runner, app, dat
         assert_problem(client.post("/api/v1/facilities", json=meal_point(name="二"),
                                    headers=headers), 401)
     finally:
-        store.engine(other).dispose()
+        store.dispose(other)
 
 
 # Editors stay inside their districts when the district is derived, not given.

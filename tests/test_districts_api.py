@@ -87,7 +87,7 @@ def test_streets_an_administrator_adds_to_the_gazetteer_are_listed(database_url,
                             instance_dir=tmp_path, gazetteer_dirs=[extra]))
     wanzhou = by_code(app.test_client().get("/api/v1/districts").json)["500101"]
     assert wanzhou["streets"] == [{"name": "高笋塘街道", "centre": {"lat": 30.808, "lon": 108.4}}]
-    store.engine(app).dispose()
+    store.dispose(app)
 
 
 def test_the_openapi_document_describes_districts(client):

@@ -141,7 +141,7 @@ def test_geocoding_counts_against_the_search_rate_limit(database_url, tmp_path):
     statuses = [geocode(client, "北碚区天生街道").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     assert client.get("/api/v1/facilities/nearest?lat=29.8&lon=106.4").status_code == 429
-    store.engine(app).dispose()
+    store.dispose(app)
 
 
 def test_the_openapi_document_describes_geocode(client):

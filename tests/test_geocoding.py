@@ -438,4 +438,4 @@ def test_an_app_reads_extra_gazetteer_folders_from_its_config(database_url, tmp_
         facility = Facility(name="助餐点", kind="meal_point", address="北碚区缙云山1号")
         locate(facility)
         assert (facility.lat, facility.location_precision) == (29.835, "exact")
-    store.engine(app).dispose()
+    store.dispose(app)

@@ -154,7 +154,7 @@ def mapped(database_url, tmp_path):
         _key, secret = create_key("admin", [], "test admin")
     place_three(app.test_client(), {"Authorization": f"Bearer {secret}"})
     yield app
-    store.engine(app).dispose()
+    store.dispose(app)
 
 
 def markers(html: str) -> list[dict]:
@@ -190,7 +190,7 @@ def test_the_tile_host_is_the_only_foreign_image_source_even_with_a_subdomain(da
                             instance_dir=tmp_path, map_coordsys="wgs84", map_attribution="x",
                             map_tiles="https://{s}.tile.example.test/{z}/{x}/{y}.png"))
     policy = app.test_client().get("/").headers["Content-Security-Policy"]
-    store.engine(app).dispose()
+    store.dispose(app)
     assert "img-src 'self' https://*.tile.example.test data:" in policy
 
 

@@ -3,8 +3,9 @@
 Only this package imports a driver or asks which backend it is talking to; the rest of the
 app opens sessions (database.py), builds portable SQLAlchemy statements and calls:
 
-- make_engine: an engine with the connection settings its backend needs;
-- engine: the app's engine (the one accessor);
+- make_engine: an engine with the connection settings its backend needs, for sessions or
+  for a reader (autocommit, nothing to reset or ping per request);
+- engine, reader_engine: the app's two engines (the accessors); dispose: close both;
 - begin_write: begin a session's transaction as a writer (SQLite: BEGIN IMMEDIATE), optionally
   holding a lock that serialises writers that first read much (PostgreSQL: an advisory lock);
 - bulk_writer: many rows at once, for a bulk load (registry.bulk_insert);
@@ -37,8 +38,10 @@ _UNAVAILABLE = (*sqlite.UNAVAILABLE, *postgis.UNAVAILABLE)
 _CONFLICT = (*sqlite.CONFLICT, *postgis.CONFLICT)
 _BACKENDS = {"sqlite": sqlite, "postgresql": postgis}
 
-# The session factory's key in app.extensions (database.py puts it there).
+# The session factory's key in app.extensions, and the reader engine's (database.py puts
+# them there).
 EXTENSION = "servicemap.db"
+READER = "servicemap.db.reader"
 
 
 class StoreUnavailable(Unavailable):
@@ -68,15 +71,27 @@ def backend_name(bind) -> str:
     return bind.dialect.name
 
 
-def make_engine(url: str, statement_timeout_ms: int = 0) -> Engine:
-    """An engine with the connection settings each backend needs."""
+def make_engine(url: str, statement_timeout_ms: int = 0, reader: bool = False) -> Engine:
+    """An engine with the connection settings each backend needs; with `reader`, one whose
+    connections are in autocommit for reads that need no transaction (the /nearest path)."""
     return _backend("sqlite" if url.startswith("sqlite") else "postgresql").make_engine(
-        url, statement_timeout_ms)
+        url, statement_timeout_ms, reader)
 
 
 def engine(app=None) -> Engine:
     """The engine of `app` (default: the current app)."""
     return (app or current_app).extensions[EXTENSION].kw["bind"]
+
+
+def reader_engine(app=None) -> Engine:
+    """The reader engine of `app` (default: the current app)."""
+    return (app or current_app).extensions[READER]
+
+
+def dispose(app) -> None:
+    """Close the pooled connections of both of the app's engines."""
+    engine(app).dispose()
+    reader_engine(app).dispose()
 
 
 def write_bind(bind: Engine) -> Engine:
@@ -186,13 +201,26 @@ def _on_cursor(connection, function, *args):
     # The driver's own cursor, inside the connection's transaction: SQLAlchemy's result
     # machinery would cost a tenth of a search.
     try:
-        cursor = connection.connection.dbapi_connection.cursor()
-        try:
-            return function(cursor, *args)
-        finally:
-            cursor.close()
+        return _run(connection, function, args)
+    except _UNAVAILABLE as error:
+        if connection.in_transaction() or not _of(connection).lost(
+                connection.connection.dbapi_connection):
+            raise StoreUnavailable() from error
+    # A reader's connection the server dropped (a restart; readers are not pinged): a new
+    # one, and the read once more, as the sessions' ping would have done before it.
+    connection.invalidate()
+    try:
+        return _run(connection, function, args)
     except _UNAVAILABLE as error:
         raise StoreUnavailable() from error
+
+
+def _run(connection, function, args: tuple):
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        return function(cursor, *args)
+    finally:
+        cursor.close()
 
 
 def communities_near(connection, lat: float, lon: float, radius_m: float, columns: list[str]):

@@ -14,12 +14,24 @@ BACKUP_INSTEAD = ("backup copies the embedded SQLite database; for PostgreSQL ru
                   "pg_dump -Fc -f FILE DATABASE")
 
 
-def make_engine(url: str, statement_timeout_ms: int = 0) -> Engine:
+def make_engine(url: str, statement_timeout_ms: int = 0, reader: bool = False) -> Engine:
+    """The sessions' engine: a ping at each checkout replaces connections a restart killed.
+    A reader's (store.make_engine): autocommit connections, and no ping, which cost a round
+    trip per request (store._on_cursor tries a lost connection's read once more instead)."""
     connect_args: dict = {"connect_timeout": 5}
     if statement_timeout_ms:
         # A bounded statement time, so a stuck query frees its worker and connection.
         connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
+    if reader:
+        return create_engine(url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
+                             connect_args=connect_args)
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def lost(dbapi_connection) -> bool:
+    """Whether a connection whose statement failed is gone (the server restarted or dropped
+    it) rather than refused the statement."""
+    return dbapi_connection.broken or dbapi_connection.closed
 
 
 def write_bind(engine: Engine) -> Engine:

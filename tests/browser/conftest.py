@@ -90,7 +90,7 @@ def site(request, tmp_path_factory, site_config):
     served, server = _serve(app, tmp_path_factory)
     yield served
     server.shutdown()
-    store.engine(app).dispose()
+    store.dispose(app)
 
 
 def _context(browser, site: Site, **options):
