@@ -224,7 +224,8 @@ def opening_state(facility, moment: datetime, calendar: HolidayCalendar | None =
     local = local_time(moment)
     hours, rule = facility.opening_hours or [], facility.holiday_rule or "weekly"
     closures = facility.closures or []
-    known = all(calendar.knows(local.date() + DAY * offset) for offset in range(-1, 8))
+    # The days from yesterday to a week ahead span at most two years: both ends known, all are.
+    known = calendar.knows(local.date() - DAY) and calendar.knows(local.date() + DAY * 7)
     state = {"open_now": None, "next_change": None,
              "holiday_data": "available" if known else "unavailable"}
     if facility.status != "active":

@@ -58,6 +58,7 @@ class Rendering:
     location_tail: str  # ', "precision": …, "source": …}'
     updated_at: str  # ', "updated_at": "…"'
     timetable: tuple  # opening_state's inputs (registry.RENDERING_STATE) as JSON text
+    facility_state: SimpleNamespace  # the same, read once: what hours.opening_state reads
 
 
 class Renderings:
@@ -103,13 +104,10 @@ def from_text(text: str | None, stamp: tuple) -> Rendering | None:
     _key, head, lat, lon, location_tail, updated_at, *timetable = parts
     return Rendering(stamp=stamp, head=head, lat=float(lat) if lat else None,
                      lon=float(lon) if lon else None, location_tail=location_tail,
-                     updated_at=updated_at, timetable=tuple(timetable))
-
-
-def _timetable(rendering: Rendering) -> SimpleNamespace:
-    """What hours.opening_state reads of the rendered facility."""
-    return SimpleNamespace(**{name: json.loads(value) for name, value in zip(
-        RENDERING_STATE, rendering.timetable, strict=True)})
+                     updated_at=updated_at, timetable=tuple(timetable),
+                     facility_state=SimpleNamespace(**{
+                         name: json.loads(value)
+                         for name, value in zip(RENDERING_STATE, timetable, strict=True)}))
 
 
 def _read(connection, ids: list) -> dict:
@@ -137,15 +135,22 @@ def _read(connection, ids: list) -> dict:
 def rendered_hits(connection, hits) -> list[tuple]:
     """(hit, rendering) in the hits' order: stored renderings whose stamp is the hit's, the
     rest read and rendered now (and kept). A facility deleted since the search is left out."""
-    kept = renderings()
-    found = {hit.id: kept.get(hit.id) for hit in hits}
-    stale = [hit.id for hit in hits if found[hit.id] is None or found[hit.id].stamp != hit.stamp]
-    if stale:
-        fresh = _read(connection, stale)
-        for facility_id, rendering in fresh.items():
-            kept.put(facility_id, rendering)
-        found.update((facility_id, fresh.get(facility_id)) for facility_id in stale)
-    return [(hit, found[hit.id]) for hit in hits if found[hit.id] is not None]
+    get = renderings().get
+    pairs = [(hit, get(hit.id)) for hit in hits]
+    stale = [hit.id for hit, rendering in pairs
+             if rendering is None or rendering.stamp != hit.stamp]
+    if not stale:
+        return pairs
+    fresh = _read(connection, stale)
+    for facility_id, rendering in fresh.items():
+        renderings().put(facility_id, rendering)
+    answer = []
+    for hit, rendering in pairs:
+        if rendering is None or rendering.stamp != hit.stamp:
+            rendering = fresh.get(hit.id)
+        if rendering is not None:
+            answer.append((hit, rendering))
+    return answer
 
 
 def items_json(connection, hits, coordsys: str) -> str:
@@ -160,7 +165,7 @@ def items_json(connection, hits, coordsys: str) -> str:
     for hit, rendering in rendered_hits(connection, hits):
         state = states.get(rendering.timetable)
         if state is None:
-            opening = hours.opening_state(_timetable(rendering), local, calendar)
+            opening = hours.opening_state(rendering.facility_state, local, calendar)
             changes.append(opening["next_change"])
             state = ", " + dumps(opening)[1:-1]
             states[rendering.timetable] = state
