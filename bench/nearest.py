@@ -35,6 +35,7 @@ from servicemap.store import nearest  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/servicemap_bench"
 NEAREST_PATH = "/api/v1/facilities/nearest?lat={:.6f}&lon={:.6f}"
+FLOOR_PATH = "/bench/floor"
 
 
 def parse_args() -> argparse.Namespace:
@@ -211,12 +212,17 @@ def http_run(name: str, url: str, paths: dict[str, list[str]], seconds: float,
     """/healthz and /nearest from each set of origins, taking turns round by round (a noisy
     neighbour then slows each alike): req/s over all rounds, p50 and p99 their medians."""
     turn = max(1.0, round(seconds / rounds))
-    with _http.gunicorn(url) as (port, master):
-        for some in paths.values():
+    # The floor (bench/floor_app.py): the raw index query and a /nearest answer's bytes.
+    floor = [path.replace(NEAREST_PATH.split("?")[0], FLOOR_PATH)
+             for path in paths["central districts"]]
+    with _http.gunicorn(url, app="floor_app:app") as (port, master):
+        for some in [*paths.values(), floor]:
             _http.load(port, some, 3)  # warm up both workers
-        runs = {"/healthz": [], **{f"/nearest, {label}": [] for label in paths}}
+        runs = {"/healthz": [], f"{FLOOR_PATH}, central districts": [],
+                **{f"/nearest, {label}": [] for label in paths}}
         for _ in range(rounds):
             runs["/healthz"].append(_http.load(port, ["/healthz"], turn))
+            runs[f"{FLOOR_PATH}, central districts"].append(_http.load(port, floor, turn))
             for label, some in paths.items():
                 runs[f"/nearest, {label}"].append(_http.load(port, some, turn))
         rss = [_http.rss_mb(pid) for pid in _http.workers_of(master)]
@@ -233,6 +239,11 @@ def http_run(name: str, url: str, paths: dict[str, list[str]], seconds: float,
         sockets = " ".join(run["socket_errors"] for run in results if run["socket_errors"])
         print(f"| {label:30s} | {rps:8.0f} | {p50:7.2f} | {p99:7.2f} | {rps / health:10.0%} | "
               f"{p99 / p50:7.1f} | {errors} {sockets}")
+    rate = {label: float(np.mean([run["rps"] for run in results]))
+            for label, results in runs.items()}
+    of_floor = rate["/nearest, central districts"] / rate[f"{FLOOR_PATH}, central districts"]
+    print(f"/nearest, central districts, at {of_floor:.0%} of {FLOOR_PATH} (the raw index "
+          "query and the same bytes, through the same hooks)")
     print("targets: /nearest >= 70% of /healthz, p99 < 3x p50")
 
     def each(field: str) -> str:
