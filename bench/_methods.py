@@ -29,14 +29,21 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_M * math.asin(math.sqrt(h))
 
 
-def make_raw_rtree(path: str, densities: Densities | None = None):
+def make_raw_rtree(path: str, densities: Densities | None = None, connection=None):
     """sqlite3 directly, same file and pragmas: the store's grown box, haversine instead of
     the geodesic, no SQLAlchemy, no UUID objects. Mobile services (indexed by their area's
     box) count when the origin is inside their radius, as in the store. The box starts at a
-    kilometre, or where `densities` (the store's own learning, geo/spatial.py) aims it."""
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    for pragma in SQLITE_PRAGMAS:
-        db.execute(pragma)
+    kilometre, or where `densities` (the store's own learning, geo/spatial.py) aims it.
+    Each search runs on `connection()` when given (a sqlite3 connection of the caller's
+    choosing), else on a connection of its own."""
+    db = None
+    if connection is None:
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        for pragma in SQLITE_PRAGMAS:
+            db.execute(pragma)
+
+        def connection():
+            return db
     sql = ("SELECT f.id, f.lat, f.lon, f.service_radius_m FROM facility_rtree r "
            "JOIN facility f ON f.seq = r.id WHERE r.max_lat >= ? AND r.min_lat <= ? "
            "AND r.max_lon >= ? AND r.min_lon <= ?")
@@ -49,7 +56,7 @@ def make_raw_rtree(path: str, densities: Densities | None = None):
             dlat = reach / 110_574.0 * 1.0001 + 1e-6
             dlon = reach / (111_319.0 * cos_lat) * 1.0001 + 1e-6
             hits = []
-            for fid, flat, flon, service_radius in db.execute(
+            for fid, flat, flon, service_radius in connection().execute(
                     sql, (lat - dlat, lat + dlat, lon - dlon, lon + dlon)):
                 d = haversine_m(lat, lon, flat, flon)
                 if d <= RADIUS or (service_radius is not None and d <= service_radius):

@@ -17,6 +17,7 @@ import _methods
 from flask import Blueprint, Response, current_app, request
 
 from servicemap import caching
+from servicemap.extensions import db
 from servicemap.geo.spatial import Densities
 from wsgi import app
 
@@ -39,8 +40,11 @@ def bench_floor():
 
 def _raw_search(url: str):
     if url.startswith("sqlite:///"):
-        search, _connection = _methods.make_raw_rtree(url.removeprefix("sqlite:///"),
-                                                      Densities())
+        # On the request's reader connection, as /nearest's search: a connection of its own
+        # would add its page cache to the worker's private memory the bench reports.
+        search, _connection = _methods.make_raw_rtree(
+            url.removeprefix("sqlite:///"), Densities(),
+            connection=lambda: db.reader.connection.dbapi_connection)
     else:
         search, _connection = _methods.make_raw_knn(_data.libpq_url(url),
                                                     _methods.KNN_AREAS_SQL)
