@@ -58,7 +58,6 @@ class Rendering:
     location_tail: str  # ', "precision": …, "source": …}'
     updated_at: str  # ', "updated_at": "…"'
     timetable: tuple  # opening_state's inputs (registry.RENDERING_STATE) as JSON text
-    facility_state: SimpleNamespace  # the same, read once: what hours.opening_state reads
 
 
 class Renderings:
@@ -104,10 +103,27 @@ def from_text(text: str | None, stamp: tuple) -> Rendering | None:
     _key, head, lat, lon, location_tail, updated_at, *timetable = parts
     return Rendering(stamp=stamp, head=head, lat=float(lat) if lat else None,
                      lon=float(lon) if lon else None, location_tail=location_tail,
-                     updated_at=updated_at, timetable=tuple(timetable),
-                     facility_state=SimpleNamespace(**{
-                         name: json.loads(value)
-                         for name, value in zip(RENDERING_STATE, timetable, strict=True)}))
+                     updated_at=updated_at, timetable=tuple(timetable))
+
+
+# Timetables as hours.opening_state reads them, by their JSON text: many facilities share one
+# (the same hours, rule and closures), so a worker reads each once. Not kept on each Rendering:
+# ten thousand kept renderings each holding parsed lists and dicts made every collection of
+# Python's garbage collector slower (p99 of /nearest over the whole box at 1M, 1.8 -> 25 ms).
+_TIMETABLES: dict[tuple, SimpleNamespace] = {}
+TIMETABLES_HELD = 4096  # then all are forgotten
+
+
+def facility_state(timetable: tuple) -> SimpleNamespace:
+    """What hours.opening_state reads of a facility rendered with this timetable."""
+    state = _TIMETABLES.get(timetable)
+    if state is None:
+        if len(_TIMETABLES) >= TIMETABLES_HELD:
+            _TIMETABLES.clear()
+        state = _TIMETABLES[timetable] = SimpleNamespace(**{
+            name: json.loads(value)
+            for name, value in zip(RENDERING_STATE, timetable, strict=True)})
+    return state
 
 
 def _read(connection, ids: list) -> dict:
@@ -165,7 +181,7 @@ def items_json(connection, hits, coordsys: str) -> str:
     for hit, rendering in rendered_hits(connection, hits):
         state = states.get(rendering.timetable)
         if state is None:
-            opening = hours.opening_state(rendering.facility_state, local, calendar)
+            opening = hours.opening_state(facility_state(rendering.timetable), local, calendar)
             changes.append(opening["next_change"])
             state = ", " + dumps(opening)[1:-1]
             states[rendering.timetable] = state

@@ -19,7 +19,7 @@ from servicemap.geo.spatial import NearestQuery
 from servicemap.holidays import current_calendar
 from servicemap.models import Facility, FacilityRendering
 from servicemap.registry import present_hits, rendered_text
-from servicemap.renderings import EXTENSION, from_text
+from servicemap.renderings import EXTENSION, facility_state, from_text
 from servicemap.schemas import NearestQuerySchema
 from servicemap.store import nearest
 
@@ -202,8 +202,8 @@ def test_a_rendering_reads_back_what_it_was_made_of():
         updated_at=datetime.fromisoformat("2026-11-26T04:00:00+00:00"))
     rendering = from_text(rendered_text(facility), (3, 4))
     assert (rendering.lat, rendering.lon, rendering.stamp) == (29.123456789012345, 106.5, (3, 4))
-    assert rendering.facility_state.opening_hours == NIGHTS
-    assert rendering.facility_state.closures == SPRING
+    assert facility_state(rendering.timetable).opening_hours == NIGHTS
+    assert facility_state(rendering.timetable).closures == SPRING
     assert '"name": "夜间 \\u001f \\"照护\\""' in rendering.head
     assert rendering.updated_at == ', "updated_at": "2026-11-26T12:00:00+08:00"'
 
