@@ -13,7 +13,6 @@ import uuid
 import numpy as np
 import psycopg
 from geopy.distance import geodesic
-from scipy.spatial import cKDTree
 
 from servicemap.geo.spatial import Densities, NearestQuery
 from servicemap.store.sqlite import SQLITE_PRAGMAS
@@ -117,6 +116,10 @@ class Points:
         self.lon = np.array([row[2] for row in rows])
         self.radius = np.array([row[3] for row in rows])
         started = time.perf_counter()
+        # Imported here: bench/floor_app.py's workers import this module, and scipy would add
+        # 16 MB to the private memory the bench reports of them.
+        from scipy.spatial import cKDTree
+
         self.tree = cKDTree(unit_vectors(self.lat, self.lon))
         self.build_seconds = time.perf_counter() - started
         self.bound = chord(RADIUS)
