@@ -121,14 +121,15 @@ def main() -> None:
     # -- the methods ----------------------------------------------------------------------
     points = _methods.Points(str(args.sqlite_path))
     print(f"cKDTree over {len(points.ids):,} points built in {points.build_seconds:.2f} s")
-    sqlite_engine = make_engine(f"sqlite:///{args.sqlite_path}")
+    # The reader engine, as /nearest searches (autocommit: no transaction around a search).
+    sqlite_engine = make_engine(f"sqlite:///{args.sqlite_path}", reader=True)
     sqlite_connection = sqlite_engine.connect()
     raw_rtree, raw_sqlite = _methods.make_raw_rtree(str(args.sqlite_path))
     learnt_rtree, learnt_sqlite = _methods.make_raw_rtree(str(args.sqlite_path), Densities())
     methods = {"store: SQLite": store_search(sqlite_connection), "raw R*Tree SQL": raw_rtree,
                "raw R*Tree, learnt first box": learnt_rtree}
     if use_pg:
-        pg_engine = make_engine(args.pg_url)
+        pg_engine = make_engine(args.pg_url, reader=True)
         pg_connection = pg_engine.connect()
         raw_knn, raw_pg = _methods.make_raw_knn(_data.libpq_url(args.pg_url))
         raw_areas, raw_pg_areas = _methods.make_raw_knn(_data.libpq_url(args.pg_url),
