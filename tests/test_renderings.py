@@ -212,6 +212,18 @@ def uuid_of(number: int) -> uuid.UUID:
     return uuid.UUID(int=number)
 
 
+def test_parsed_timetables_are_shared_and_bounded(monkeypatch):
+    monkeypatch.setattr(renderings_module, "_TIMETABLES", {})
+    monkeypatch.setattr(renderings_module, "TIMETABLES_HELD", 2)
+    weekly = ('"active"', '[{"days": [1], "opens": "08:00", "closes": "12:00"}]', '"weekly"', "[]")
+    assert facility_state(weekly) is facility_state(weekly)  # read once, shared
+    assert facility_state(weekly).opening_hours[0]["opens"] == "08:00"
+    for rule in ('"open"', '"closed"', '"weekly"'):
+        state = facility_state(('"active"', "[]", rule, "[]"))
+        assert state.holiday_rule == rule.strip('"') and state.opening_hours == []
+        assert len(renderings_module._TIMETABLES) <= 2
+
+
 def test_a_deleted_facility_takes_its_rendering_along(app, client, admin):
     facility_id = create(client, admin)["id"]
     assert client.delete(f"/api/v1/facilities/{facility_id}", headers=admin).status_code == 204
