@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, Response, request
 
 from .config import Config
+from .static_files import send_static
+
+
+class _Flask(Flask):
+    """Flask, its static files (the vendored Swagger UI) answered from memory
+    (static_files.py)."""
+
+    def send_static_file(self, filename: str) -> Response:
+        return send_static(self.static_folder, filename, self.get_send_file_max_age(filename))
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -34,7 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .seeding import initialise_if_empty
 
     config = config or Config.from_env()
-    app = Flask(__name__, instance_path=str(config.instance_dir))
+    app = _Flask(__name__, instance_path=str(config.instance_dir))
     app.config.update(
         SERVICEMAP=config,
         TESTING=config.testing,

@@ -95,3 +95,34 @@ def test_cors_allows_only_configured_origins(sqlite_template, tmp_path):
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example.cn"
     other = client.get("/api/v1/", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+@pytest.mark.parametrize("path", ["/assets/servicemap.css",
+                                  "/static/vendor/swagger-ui/swagger-ui.css"])
+def test_an_asset_answer_dropped_unread_leaves_no_file_open(app, monkeypatch, path):
+    # A browser that moves on mid-download: the server drops the answer without reading or
+    # closing it. An open file left for the garbage collector would warn (and hold its
+    # descriptor until then); the assets are answered from memory (static_files.py).
+    import gc
+    import sys
+
+    from werkzeug.test import EnvironBuilder
+
+    lost = []
+    monkeypatch.setattr(sys, "unraisablehook", lost.append)
+    answer = app(EnvironBuilder(path=path).get_environ(), lambda status, headers: None)
+    del answer
+    gc.collect()
+    assert lost == []
+
+
+def test_assets_keep_their_validators_and_ranges(client):
+    first = client.get("/assets/servicemap.css")
+    assert first.status_code == 200 and first.mimetype == "text/css"
+    assert first.headers["Content-Length"] == str(len(first.data)) and first.headers["ETag"]
+    again = client.get("/assets/servicemap.css", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    part = client.get("/assets/servicemap.css", headers={"Range": "bytes=0-9"})
+    assert part.status_code == 206 and part.data == first.data[:10]
+    assert client.get("/assets/../__init__.py").status_code == 404
+    assert client.get("/assets/nothing-here.css").status_code == 404

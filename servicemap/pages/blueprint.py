@@ -8,10 +8,19 @@ from flask import Blueprint, Response, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Problem
+from ..static_files import send_static
 from ..vocabulary import KINDS, SERVICES, STATUSES
 
-blp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
-                static_url_path="/assets")
+
+class PagesBlueprint(Blueprint):
+    """The pages' blueprint: its assets are answered from memory (static_files.py)."""
+
+    def send_static_file(self, filename: str) -> Response:
+        return send_static(self.static_folder, filename, self.get_send_file_max_age(filename))
+
+
+blp = PagesBlueprint("pages", __name__, template_folder="templates", static_folder="static",
+                     static_url_path="/assets")
 
 LANGUAGES = ("zh", "en")
 ELDER_COOKIE, LANG_COOKIE = "sm_elder", "sm_lang"
