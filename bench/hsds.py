@@ -141,7 +141,7 @@ def run(url: str, instance: Path, ids: list[uuid.UUID], points: list, requests: 
             response = client.get(path(i))
             times[name].append(time.perf_counter() - started)
             assert response.status_code == 200, (name, response.get_data(as_text=True)[:200])
-    store.engine(app).dispose()
+    store.dispose(app)
     return times
 
 

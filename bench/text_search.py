@@ -33,7 +33,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _data import generate, load_postgres, load_sqlite  # noqa: E402
+from _data import (  # noqa: E402
+    generate,
+    load_postgres,
+    load_sqlite,
+    postgres_size,
+    sqlite_size,
+)
 from hsds import machine  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
@@ -100,7 +106,7 @@ def run(url: str, instance: Path, records: list[dict], requests: int, seed: int)
                 found = {item["id"] for item in body.get("items", body.get("contents", []))}
                 matches = body.get("total", body.get("total_items", 0))
                 assert str(record["id"]) in found or matches > 20, (name, path)
-    store.engine(app).dispose()
+    store.dispose(app)
     return times
 
 
@@ -128,17 +134,25 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--pg-url", help="also on this PostgreSQL database (dropped, re-created)")
+    parser.add_argument("--sqlite-path", type=Path, help="the SQLite file (default: a new one "
+                        "in a temporary folder)")
+    parser.add_argument("--reuse", action="store_true", help="skip loading: time the databases "
+                        "an earlier run with the same --n, --seed and paths loaded")
     args = parser.parse_args()
     records = generate(args.n, args.seed)
     chinese(records, args.seed)
     instance = Path(tempfile.mkdtemp(prefix="servicemap-bench-text-"))
+    sqlite_path = args.sqlite_path or instance / "bench.sqlite3"
     print(f"machine: {machine()}; n = {args.n:,}, {args.requests} requests per row")
-    backends = [("SQLite", f"sqlite:///{instance / 'bench.sqlite3'}")]
+    backends = [("SQLite", f"sqlite:///{sqlite_path.resolve()}")]
     if args.pg_url:
         backends.append(("PostgreSQL", args.pg_url))
     for backend, url in backends:
-        if backend == "SQLite":
-            load = load_sqlite(instance / "bench.sqlite3", records)
+        if args.reuse:
+            load = {"seconds": float("nan"), **(sqlite_size(sqlite_path) if backend == "SQLite"
+                                                else postgres_size(url))}
+        elif backend == "SQLite":
+            load = load_sqlite(sqlite_path, records)
         else:
             load = load_postgres(url, records)
         times = run(url, instance, records, args.requests, args.seed)
