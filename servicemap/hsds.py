@@ -21,7 +21,7 @@ from .geo.spatial import NearestQuery
 from .hours import SHANGHAI
 from .models import Facility
 from .paging import Page, page_of
-from .registry import filtered, page_of_facilities
+from .registry import filtered, page_of_facilities, text_scan
 from .store import nearest
 from .vocabulary import BYDAY, HSDS_STATUS, KINDS, OWNERSHIP, SERVICES, STATUSES, WEEKDAYS_ZH
 
@@ -342,14 +342,19 @@ def find_facilities(page_number: int, per_page: int, *, search: str | None = Non
     distance as /facilities/nearest ranks them (only active facilities with a location,
     within `radius_m` or inside their own service area), by page number only.
     """
-    query = filtered({"status": PUBLISHED, **({"q": search} if search else {}),
-                      **({term.group: [term.code]} if term else {})})
-    if facility_id is not None:
-        query = query.where(Facility.id == facility_id)
-    if modified_after is not None:
-        query = query.where(Facility.updated_at >= modified_after)
+    def selected(text_index: bool = True):
+        query = filtered({"status": PUBLISHED, **({"q": search} if search else {}),
+                          **({term.group: [term.code]} if term else {})}, text_index)
+        if facility_id is not None:
+            query = query.where(Facility.id == facility_id)
+        if modified_after is not None:
+            query = query.where(Facility.updated_at >= modified_after)
+        return query
+
+    query = selected()
     if near is None:
-        return page_of_facilities(query, page_number, per_page, after)
+        return page_of_facilities(query, page_number, per_page, after,
+                                  scan=text_scan(search, selected))
     narrowed = bool(search) or facility_id is not None or modified_after is not None
     ranked = _nearest_ids(query if narrowed else None, near, term)
     chosen = page_of(ranked, page_number, per_page)

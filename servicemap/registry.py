@@ -14,7 +14,7 @@ from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import event, inspect, or_, select
 from sqlalchemy.orm import selectinload
 
-from . import audit, hours, store
+from . import audit, hours, paging, store
 from .districts import load_districts
 from .domain_errors import Conflict, Invalid, NotFound, Unavailable
 from .extensions import db
@@ -170,8 +170,9 @@ def get_facility(facility_id: str, for_update: bool = False) -> Facility:
     return facility
 
 
-def filtered(filters: dict):
-    """A select() of facilities matching the list filters (OR within one, AND across)."""
+def filtered(filters: dict, text_index: bool = True):
+    """A select() of facilities matching the list filters (OR within one, AND across);
+    without `text_index`, `q` is only its substring test, not narrowed by a text index."""
     query = select(Facility)
     if filters.get("kind"):
         query = query.where(Facility.kind.in_(filters["kind"]))
@@ -199,7 +200,7 @@ def filtered(filters: dict):
                                 Facility.name_en.icontains(text, autoescape=True),
                                 Facility.address.icontains(text, autoescape=True)))
         candidates = store.text_candidates(db.session, Facility.__table__, text)
-        if candidates is not None:
+        if candidates is not None and text_index:
             query = query.where(candidates)
     return query
 
@@ -213,13 +214,26 @@ def list_facilities(filters: dict, page: int, per_page: int,
                     after: tuple | None = None) -> Page:
     """One page of matching facilities, by name then id (the page-th, or the one after the
     cursor's key `after`), and the total count."""
-    return page_of_facilities(filtered(filters), page, per_page, after)
+    return page_of_facilities(filtered(filters), page, per_page, after,
+                              scan=text_scan(filters.get("q"), lambda text_index: filtered(
+                                  filters, text_index)))
 
 
-def page_of_facilities(query, page: int, per_page: int, after: tuple | None = None) -> Page:
-    """One page of the facilities a select() finds, in the list order (paging.keyed_page)."""
+def text_scan(text: str | None, selected):
+    """For a `q` search whose text may be common (store.text_may_be_common), the same
+    select() without the text index, `selected(False)`, for keyed_page; else None."""
+    if not text or not text.strip() or not store.text_may_be_common(
+            db.session, text.strip(), paging.common_rows()):
+        return None
+    return selected(False)
+
+
+def page_of_facilities(query, page: int, per_page: int, after: tuple | None = None,
+                       scan=None) -> Page:
+    """One page of the facilities a select() finds, in the list order (paging.keyed_page;
+    `scan`: the same without the text index, for a `q=` search)."""
     return keyed_page(query, LIST_ORDER, per_page, page=page, after=after,
-                      counted_by=Facility.seq)
+                      counted_by=Facility.seq, scan=scan)
 
 
 # The columns an unchanged write expires when geocode_pending has news (not the id or the

@@ -126,8 +126,13 @@ def test_totals_past_the_threshold_are_estimates_flagged_as_such(app, client, ad
     assert estimated["total_estimated"] is True
     assert 6 <= estimated["total"] <= 10  # every other facility: a sample of an even spread
     assert len(estimated["items"]) == 5 and estimated["next_cursor"]
+    # A page by number on which the list ends gives the total exactly, whatever the limit.
     hsds = client.get("/api/v1/hsds/services?per_page=100").json
-    assert hsds["total_estimated"] is True and hsds["total_items"] == 16
-    assert hsds["last_page"] is True  # known from the rows, not from the estimate
+    assert hsds["total_estimated"] is False and hsds["total_items"] == 16
+    assert hsds["last_page"] is True
+    last = client.get("/api/v1/facilities?kind=meal_point&per_page=5&page=2").json
+    assert (last["total"], last["total_estimated"], len(last["items"])) == (8, False, 3)
+    beyond = client.get("/api/v1/facilities?kind=meal_point&per_page=5&page=3").json
+    assert beyond["items"] == [] and beyond["total_estimated"] is True  # nothing to count on
     small = client.get("/api/v1/facilities?kind=meal_point&q=食堂1").json
     assert (small["total"], small["total_estimated"]) == (1, False)

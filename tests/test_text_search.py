@@ -202,3 +202,77 @@ def test_every_pair_matches_as_brute_force_after_creates_patches_and_deletes(cli
         assert response.status_code == 204, response.json
     assert searches_agree_with_brute_force(app, pairs + others) > len(pairs) // 2
     sqlite_index_agrees(app)
+
+
+def list_walk(client, path: str, per_page: int) -> list[str]:
+    """Every name of a list, page by cursor, in the list's order."""
+    body, seen = client.get(f"{path}&per_page={per_page}").json, []
+    while True:
+        seen += [item["name"] for item in body.get("items", body.get("contents", []))]
+        if not body["next_cursor"]:
+            return seen
+        body = client.get(f"{path}&per_page={per_page}&cursor={body['next_cursor']}").json
+
+
+@pytest.mark.parametrize("path", ["/api/v1/facilities?q=食堂",
+                                  "/api/v1/hsds/services?search=食堂",
+                                  "/api/v1/facilities?q=老年食堂&kind=meal_point"])
+def test_text_many_rows_hold_pages_as_before_and_estimates_its_total(app, client, admin,
+                                                                     monkeypatch, path):
+    # Text that many rows hold (paging.window_estimate): its total estimated from the first
+    # rows by seq, its pages (on SQLite) by walking the name index without the text index.
+    from servicemap import paging, store
+    from servicemap.store import sqlite as sqlite_store
+
+    for number in range(18):  # two in three hold 食堂; names interleave in the list order
+        create(client, admin, name=f"{'甲乙丙'[number % 3]}{number:02d}"
+               + ("老年食堂" if number % 3 else "托育园"),
+               kind="meal_point" if number % 3 else "nursery")
+    monkeypatch.setattr(paging, "WINDOW_ROWS", 0)  # as before: the text index's plan
+    before = list_walk(client, path, 4)
+    first_pages = [client.get(f"{path}&per_page=4&page={n}").json for n in (1, 2)]
+    assert len(before) == 12 and before == sorted(before)
+    assert [p.get("total", p.get("total_items")) for p in first_pages] == [12, 12]
+
+    app.config["SERVICEMAP"].count_exact_max = 3
+    monkeypatch.setattr(paging, "WINDOW_ROWS", 9)  # the first nine rows: six hold the text
+    walked = []
+    real_bounded = store.bounded
+    monkeypatch.setattr(store, "bounded", lambda session, produce: walked.append(
+        result := real_bounded(session, produce)) or result)
+    assert list_walk(client, path, 4) == before
+    for number, page in zip((1, 2), first_pages, strict=True):
+        body = client.get(f"{path}&per_page=4&page={number}").json
+        assert body.get("items", body.get("contents")) == page.get("items", page.get("contents"))
+        assert body.get("total_estimated") is True or body.get("total_items") is not None
+    total = client.get(f"{path}&per_page=4").json
+    assert total.get("total", total.get("total_items")) == 12  # 6 of the first 9 of 18
+    if app.config["SERVICEMAP"].database_url.startswith("sqlite"):
+        assert walked and all(rows is not None for rows in walked)  # the name index walked
+        monkeypatch.setattr(sqlite_store, "WALK_STEPS", 0)  # every walk given up at once
+        monkeypatch.setattr(sqlite_store, "STEP_CHECK", 1)
+        walked.clear()
+        assert list_walk(client, path, 4) == before
+        assert walked and all(rows is None for rows in walked)
+    else:
+        assert not walked  # PostgreSQL's planner walks the name index by itself
+
+
+def test_rare_text_reads_no_window(app, client, admin, monkeypatch):
+    # Text few rows hold: SQLite's text index says so before any window is read, and any
+    # page on which the list ends gives its total itself, on either backend.
+    from servicemap import paging
+
+    for number in range(12):
+        create(client, admin, name=f"{'甲乙丙'[number % 3]}{number:02d}老年食堂", kind="meal_point")
+    app.config["SERVICEMAP"].count_exact_max = 3
+    monkeypatch.setattr(paging, "WINDOW_ROWS", 6)
+    windows = []
+    real = paging.window_estimate
+    monkeypatch.setattr(paging, "window_estimate",
+                        lambda *args: windows.append(args) or real(*args))
+    rare = client.get("/api/v1/facilities", query_string={"q": "甲03"}).json
+    assert [item["name"] for item in rare["items"]] == ["甲03老年食堂"]
+    assert (rare["total"], rare["total_estimated"]) == (1, False) and windows == []
+    common = client.get("/api/v1/facilities", query_string={"q": "食堂", "per_page": 2}).json
+    assert len(common["items"]) == 2 and common["total_estimated"] is True and windows

@@ -108,6 +108,20 @@ def text_candidates(table, text: str):
     return _BIGRAMS.op("@>")(array([func.lower(cast(text, Text))]))
 
 
+# PostgreSQL's planner already walks the list's index for text many rows hold.
+WALKS_COMMON_TEXT = False
+
+
+def bounded(_session, produce):
+    return produce()
+
+
+def text_may_be_common(_session, _text: str, _rows: int) -> bool:
+    """Not known cheaply: GIN answers only with every match (a bitmap), so the window of
+    paging.window_estimate decides."""
+    return True
+
+
 def write_rows(connection, table: str, columns, rows) -> None:
     names = ", ".join(c.name for c in columns)
     cursor = connection.connection.driver_connection.cursor()

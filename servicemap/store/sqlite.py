@@ -194,15 +194,57 @@ def text_candidates(table, text: str):
     or more, a phrase of its trigrams matched case-insensitively with Unicode folding (wider
     than SQL lower()'s ASCII, so the caller's substring test still decides). The text is bound
     in both."""
+    rowids = _candidate_rowids(text)
+    return None if rowids is None else table.c.seq.in_(rowids)
+
+
+def _candidate_rowids(text: str):
+    """The select() of the text index's candidates' rowids (facility.seq), or None."""
     if len(text) == BIGRAM:
         token = func.printf('"%s"', func.hex(func.lower(text)))
-        return table.c.seq.in_(select(_BIGRAM.c.rowid).where(
-            literal_column("facility_bigram").op("MATCH")(token)))
+        return select(_BIGRAM.c.rowid).where(
+            literal_column("facility_bigram").op("MATCH")(token))
     if len(text) < TRIGRAM:
         return None
     phrase = '"' + text.replace('"', '""') + '"'
-    return table.c.seq.in_(select(_TEXT.c.rowid).where(
-        literal_column("facility_text").op("MATCH")(phrase)))
+    return select(_TEXT.c.rowid).where(literal_column("facility_text").op("MATCH")(phrase))
+
+
+def text_may_be_common(session, text: str, rows: int) -> bool:
+    """Whether `text` may be held by `rows` facilities or more: False when its text index
+    gives fewer candidates, counted no further than `rows` (a fraction of a millisecond)."""
+    rowids = _candidate_rowids(text)
+    if rowids is None:
+        return True
+    return session.scalar(select(func.count()).select_from(rowids.limit(rows).subquery())) >= rows
+
+
+# A list page for text many rows hold walks the list's index, testing each row, rather than
+# sort every candidate the text index gives (keyed_page). Bounded: past about 10,000 rows
+# (16 VM steps a row, some 13 ms) it gives up for the text index's plan.
+WALKS_COMMON_TEXT = True
+WALK_STEPS, STEP_CHECK = 160_000, 10_000
+
+
+def bounded(session, produce):
+    """produce() (a page's query on the session), or None if it ran past WALK_STEPS."""
+    driver = session.connection().connection.dbapi_connection
+    checks = 0
+
+    def spent() -> bool:
+        nonlocal checks
+        checks += 1
+        return checks * STEP_CHECK > WALK_STEPS  # true: SQLite interrupts the statement
+
+    driver.set_progress_handler(spent, STEP_CHECK)
+    try:
+        return produce()
+    except DBAPIError as error:
+        if isinstance(error.orig, sqlite3.OperationalError) and "interrupted" in str(error.orig):
+            return None
+        raise
+    finally:
+        driver.set_progress_handler(None, STEP_CHECK)
 
 
 def write_rows(connection, table: str, columns, rows) -> None:
