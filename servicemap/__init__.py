@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, Response, request
+from flask import Flask, request
 
 from .config import Config
-from .static_files import send_static
+from .static_files import StaticFromMemory
 
 
-class _Flask(Flask):
-    """Flask, its static files (the vendored Swagger UI) answered from memory
-    (static_files.py)."""
-
-    def send_static_file(self, filename: str) -> Response:
-        return send_static(self.static_folder, filename, self.get_send_file_max_age(filename))
+class _Flask(StaticFromMemory, Flask):
+    """Flask, its static files (the vendored Swagger UI) answered from memory."""
 
 
 def create_app(config: Config | None = None) -> Flask:

@@ -28,3 +28,10 @@ def send_static(folder: str | None, filename: str, max_age: int | None) -> Respo
     return send_file(io.BytesIO(data), download_name=filename, max_age=max_age,
                      last_modified=stat.st_mtime, etag=f"{stat.st_mtime}-{len(data)}-{check}",
                      conditional=True)
+
+
+class StaticFromMemory:
+    """For Flask and Blueprint subclasses: send_static_file answered by send_static."""
+
+    def send_static_file(self, filename: str) -> Response:
+        return send_static(self.static_folder, filename, self.get_send_file_max_age(filename))

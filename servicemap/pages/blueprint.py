@@ -8,15 +8,12 @@ from flask import Blueprint, Response, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Problem
-from ..static_files import send_static
+from ..static_files import StaticFromMemory
 from ..vocabulary import KINDS, SERVICES, STATUSES
 
 
-class PagesBlueprint(Blueprint):
-    """The pages' blueprint: its assets are answered from memory (static_files.py)."""
-
-    def send_static_file(self, filename: str) -> Response:
-        return send_static(self.static_folder, filename, self.get_send_file_max_age(filename))
+class PagesBlueprint(StaticFromMemory, Blueprint):
+    """The pages' blueprint: its assets are answered from memory."""
 
 
 blp = PagesBlueprint("pages", __name__, template_folder="templates", static_folder="static",
