@@ -56,12 +56,11 @@ def keyed_page(query: Select, keys: Sequence, per_page: int, *, page: int = 1,
     text index hands over its candidates unordered), within a bounded amount of work, else
     `query` as always."""
     estimate = rows = None
-    walks = scan is not None and store.walks_common_text(db.session)
-    if walks:
+    walk = store.page_walker(db.session) if scan is not None else None
+    if walk is not None:
         estimate = window_estimate(scan, counted_by)
         if estimate is not None:
-            rows = store.bounded(db.session,
-                                 lambda: _page_rows(scan, keys, per_page, page, after))
+            rows = walk(lambda: _page_rows(scan, keys, per_page, page, after))
     if rows is None:
         rows = _page_rows(query, keys, per_page, page, after)
     following = len(rows) > per_page
@@ -69,7 +68,7 @@ def keyed_page(query: Select, keys: Sequence, per_page: int, *, page: int = 1,
     if after is None and not following and (rows or page == 1):
         total, estimated = (page - 1) * per_page + len(rows), False  # the list ends here
     else:
-        if scan is not None and not walks:
+        if scan is not None and walk is None:
             estimate = window_estimate(scan, counted_by)
         total, estimated = ((estimate, True) if estimate is not None
                             else count_rows(query, counted_by))

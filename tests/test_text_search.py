@@ -237,9 +237,13 @@ def test_text_many_rows_hold_pages_as_before_and_estimates_its_total(app, client
     app.config["SERVICEMAP"].count_exact_max = 3
     monkeypatch.setattr(paging, "WINDOW_ROWS", 9)  # the first nine rows: six hold the text
     walked = []
-    real_bounded = store.bounded
-    monkeypatch.setattr(store, "bounded", lambda session, produce: walked.append(
-        result := real_bounded(session, produce)) or result)
+    real_walker = store.page_walker
+
+    def recording_walker(session):
+        walk = real_walker(session)
+        return walk and (lambda produce: walked.append(rows := walk(produce)) or rows)
+
+    monkeypatch.setattr(store, "page_walker", recording_walker)
     assert list_walk(client, path, 4) == before
     for number, page in zip((1, 2), first_pages, strict=True):
         body = client.get(f"{path}&per_page=4&page={number}").json

@@ -16,8 +16,7 @@ app opens sessions (database.py), builds portable SQLAlchemy statements and call
 - communities_near: the communities within a radius (geo/community_index.py's, likewise);
 - facilities_within: every facility passing a search's filters within a circle (coverage);
 - text_candidates: a condition narrowing a substring search to its text index's candidates;
-- text_may_be_common, walks_common_text, bounded: how a list page reads text that many rows
-  hold;
+- text_may_be_common, page_walker: how a list page reads text that many rows hold;
 - backup: an online copy of the database, where the backend has one.
 
 Failures of the drivers' own cursors (the search, COPY) come out as StoreUnavailable or
@@ -182,22 +181,19 @@ def text_candidates(session, table, text: str):
     return _of(session.get_bind()).text_candidates(table, text)
 
 
-def walks_common_text(session) -> bool:
-    """Whether a list page for text many rows hold should walk the list's index without the
-    text index's condition (paging.keyed_page)."""
-    return _of(session.get_bind()).WALKS_COMMON_TEXT
-
-
 def text_may_be_common(session, text: str, rows: int) -> bool:
     """Whether `text` may be held by `rows` facilities or more; False only when the text
     index says, cheaply, that fewer hold it (SQLite)."""
     return _of(session.get_bind()).text_may_be_common(session, text, rows)
 
 
-def bounded(session, produce):
-    """produce() run on the session within the store's bound on a page's work, or None when
-    it went past it (SQLite; PostgreSQL runs it as it is)."""
-    return _of(session.get_bind()).bounded(session, produce)
+def page_walker(session):
+    """For a list page of text many rows hold (paging.keyed_page): a function that runs
+    produce(), a page read by walking the list's index without the text index's condition,
+    within a bound on its work, giving its rows or None past the bound (SQLite, whose text
+    index hands over its candidates unordered); or None where the planner walks by itself
+    (PostgreSQL)."""
+    return _of(session.get_bind()).page_walker(session)
 
 
 def nearest(connection, query):

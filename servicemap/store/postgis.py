@@ -108,12 +108,9 @@ def text_candidates(table, text: str):
     return _BIGRAMS.op("@>")(array([func.lower(cast(text, Text))]))
 
 
-# PostgreSQL's planner already walks the list's index for text many rows hold.
-WALKS_COMMON_TEXT = False
-
-
-def bounded(_session, produce):
-    return produce()
+def page_walker(_session):
+    """None: PostgreSQL's planner already walks the list's index for text many rows hold."""
+    return None
 
 
 def text_may_be_common(_session, _text: str, _rows: int) -> bool:

@@ -222,11 +222,15 @@ def text_may_be_common(session, text: str, rows: int) -> bool:
 # A list page for text many rows hold walks the list's index, testing each row, rather than
 # sort every candidate the text index gives (keyed_page). Bounded: past about 10,000 rows
 # (16 VM steps a row, some 13 ms) it gives up for the text index's plan.
-WALKS_COMMON_TEXT = True
 WALK_STEPS, STEP_CHECK = 160_000, 10_000
 
 
-def bounded(session, produce):
+def page_walker(session):
+    """A page's walk on the session, bounded to WALK_STEPS (store.page_walker)."""
+    return lambda produce: _bounded(session, produce)
+
+
+def _bounded(session, produce):
     """produce() (a page's query on the session), or None if it ran past WALK_STEPS."""
     driver = session.connection().connection.dbapi_connection
     checks = 0
