@@ -151,22 +151,18 @@ def _read(connection, ids: list) -> dict:
 def rendered_hits(connection, hits) -> list[tuple]:
     """(hit, rendering) in the hits' order: stored renderings whose stamp is the hit's, the
     rest read and rendered now (and kept). A facility deleted since the search is left out."""
-    get = renderings().get
-    pairs = [(hit, get(hit.id)) for hit in hits]
-    stale = [hit.id for hit, rendering in pairs
-             if rendering is None or rendering.stamp != hit.stamp]
+    kept = renderings()
+    pairs = [(hit, kept.get(hit.id)) for hit in hits]
+    stale = {hit.id for hit, rendering in pairs
+             if rendering is None or rendering.stamp != hit.stamp}
     if not stale:
         return pairs
-    fresh = _read(connection, stale)
+    fresh = _read(connection, list(stale))
     for facility_id, rendering in fresh.items():
-        renderings().put(facility_id, rendering)
-    answer = []
-    for hit, rendering in pairs:
-        if rendering is None or rendering.stamp != hit.stamp:
-            rendering = fresh.get(hit.id)
-        if rendering is not None:
-            answer.append((hit, rendering))
-    return answer
+        kept.put(facility_id, rendering)
+    pairs = [(hit, fresh.get(hit.id) if hit.id in stale else rendering)
+             for hit, rendering in pairs]
+    return [(hit, rendering) for hit, rendering in pairs if rendering is not None]
 
 
 def items_json(connection, hits, coordsys: str) -> str:
